@@ -1,0 +1,118 @@
+// Bundles the CLI (dist/cli.js) and one file per action (dist/<name>.js) with esbuild, plus the
+// licences of everything bundled (dist/THIRD-PARTY-LICENSES.txt). The bundles are committed;
+// `--check` rebuilds into a temporary folder and fails when dist/ differs from it.
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+const check = process.argv.includes("--check");
+
+// ESM bundles of CommonJS dependencies need `require` for Node's built-ins.
+const requireShim =
+  'import { createRequire as __pinlineCreateRequire } from "node:module";\n' +
+  "const require = __pinlineCreateRequire(import.meta.url);";
+
+const actions = (await readdir(join(root, "src/actions")))
+  .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+  .map((f) => join(root, "src/actions", f));
+
+const outDir = check
+  ? await mkdtemp(join(tmpdir(), "pinline-dist-"))
+  : await mkdtemp(join(root, ".dist-"));
+try {
+  const common = {
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    minify: true,
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning",
+    absWorkingDir: root,
+  };
+  const cli = await build({
+    ...common,
+    entryPoints: { cli: join(root, "src/cli.ts") },
+    outdir: outDir,
+    banner: { js: requireShim },
+  });
+  const perAction = await build({
+    ...common,
+    entryPoints: Object.fromEntries(actions.map((a) => [basename(a, ".ts"), a])),
+    outdir: outDir,
+    banner: { js: requireShim },
+  });
+  await writeFile(
+    join(outDir, "THIRD-PARTY-LICENSES.txt"),
+    await licences([cli.metafile, perAction.metafile]),
+  );
+
+  if (check) {
+    const stale = await compareFolders(outDir, dist);
+    if (stale.length > 0) {
+      console.error(
+        `dist/ is stale (${stale.join(", ")}): run \`npm run bundle\` and commit dist/.`,
+      );
+      process.exitCode = 1;
+    }
+  } else {
+    await chmod(outDir, 0o755);
+    await chmod(join(outDir, "cli.js"), 0o755);
+    const old = `${dist}.old-${process.pid}`;
+    if (existsSync(dist)) await rename(dist, old);
+    await rename(outDir, dist);
+    await rm(old, { recursive: true, force: true });
+    console.log(
+      `bundled ${["cli", ...actions.map((a) => basename(a, ".ts"))].join(", ")} into dist/`,
+    );
+  }
+} finally {
+  await rm(outDir, { recursive: true, force: true });
+}
+
+/** Every package whose code is in a bundle, with its licence text, in name order. */
+async function licences(metafiles) {
+  const packages = new Set();
+  for (const metafile of metafiles) {
+    for (const input of Object.keys(metafile.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (match) packages.add(match[1]);
+    }
+  }
+  const sections = [];
+  for (const name of [...packages].sort()) {
+    const dir = join(root, "node_modules", name);
+    const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8"));
+    const licenceFile = (await readdir(dir)).find((f) => /^(licen[cs]e|copying)/i.test(f));
+    const text = licenceFile ? await readFile(join(dir, licenceFile), "utf8") : "(no licence file)";
+    sections.push(`${name}@${pkg.version} — ${pkg.license ?? "see below"}\n\n${text.trim()}\n`);
+  }
+  return `Third-party code bundled into dist/\n\n${sections.join(`\n${"-".repeat(72)}\n\n`)}`;
+}
+
+/** Names of files that differ between two folders (missing, extra, or changed). */
+async function compareFolders(expected, actual) {
+  if (!existsSync(actual)) return ["dist/ is missing"];
+  const a = (await readdir(expected)).sort();
+  const b = (await readdir(actual)).sort();
+  const names = [...new Set([...a, ...b])];
+  const differ = [];
+  for (const name of names) {
+    if (!a.includes(name) || !b.includes(name)) {
+      differ.push(name);
+      continue;
+    }
+    const [x, y] = await Promise.all([
+      readFile(join(expected, name)),
+      readFile(join(actual, name)),
+    ]);
+    if (!x.equals(y)) differ.push(name);
+  }
+  return differ;
+}

@@ -1,0 +1,139 @@
+import { releaseChannelsFor, updateChannelReceives } from "../core/channels.js";
+import type { EnvironmentPin, Policy } from "../core/schema-types.js";
+import { isVersionInRange, tryParseVersion } from "../core/version.js";
+import type { Catalog } from "./catalog.js";
+import { error, type Finding, warning } from "./findings.js";
+import type { NamedDocument } from "./load-tree.js";
+import type { PathSegment } from "./parse-yaml.js";
+
+/**
+ * Checks each pin against the tree: its name is its file, its stage is in the rollout, its
+ * version is a release its channel receives, a policy governs it, and that policy allows its
+ * channel. A pinned version that a policy now blocks is a warning: the pin already runs it.
+ */
+export function checkEnvironments(
+  environments: readonly NamedDocument<EnvironmentPin>[],
+  catalog: Catalog,
+  rolloutPresent: boolean,
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const environment of environments) {
+    const { yaml, data } = environment;
+    if (!yaml || !data) continue;
+    const report = (path: PathSegment[], message: string, hint?: string) =>
+      findings.push(error("environment", yaml.at(path), message, hint));
+    const warn = (path: PathSegment[], message: string, hint?: string) =>
+      findings.push(warning("environment", yaml.at(path), message, hint));
+
+    if (data.name !== environment.name) {
+      report(
+        ["name"],
+        `name is ${data.name}, but the file is environments/${environment.name}.yaml`,
+        `the file must be named after the environment: environments/${data.name}.yaml`,
+      );
+    }
+
+    const stage = catalog.stages.get(data.stage);
+    if (rolloutPresent && catalog.stages.size > 0 && !stage) {
+      report(
+        ["stage"],
+        `stage ${data.stage} is not a stage of policies/rollout.yaml`,
+        `stages are: ${[...catalog.stages.keys()].join(", ")}`,
+      );
+    }
+    if (stage && data.traffic !== undefined && data.traffic !== stage.stage.traffic) {
+      warn(
+        ["traffic"],
+        `traffic is ${data.traffic}%, but stage ${data.stage} serves ${stage.stage.traffic}%`,
+        "make them agree, or say why in a comment",
+      );
+    }
+
+    const version = tryParseVersion(data.version);
+    const release = version ? catalog.releases.get(version.canonical) : undefined;
+    if (!version) {
+      report(["version"], `version ${data.version} is not a valid version`);
+    } else if (!release) {
+      report(
+        ["version"],
+        `version ${data.version} names no release in releases/`,
+        `pin one of: ${[...catalog.releases.keys()].slice(-5).join(", ")}`,
+      );
+    }
+
+    const policies = catalog.policiesFor(environment.name);
+    if (policies.length === 0) {
+      warn(
+        ["name"],
+        `no policy applies to ${environment.name}: promotions to it need no approval and no testing`,
+        "add it to a policy's appliesTo",
+      );
+    }
+    const customChannels = mergeCustomChannels(policies.map((p) => p.data as Policy));
+
+    const channel = data.update?.channel;
+    if (channel !== undefined) {
+      if (version && !updateChannelReceives(channel, version, customChannels)) {
+        report(
+          ["version"],
+          `${data.version} is a ${version.channel} release, which the ${channel} channel this environment follows does not receive`,
+          channel.startsWith("custom:")
+            ? `add it to customChannels.${channel.slice("custom:".length)}.versions, or pin a version the channel lists`
+            : `${channel} receives ${releaseChannelsFor(channel).join(", ")} releases`,
+        );
+      }
+      for (const policy of policies) {
+        const allowed = policy.data?.allowedChannels;
+        if (allowed && !allowed.includes(channel)) {
+          report(
+            ["update", "channel"],
+            `channel ${channel} is not allowed by ${policy.file} (allowed: ${allowed.join(", ")})`,
+          );
+        }
+      }
+    }
+
+    for (const policy of policies) {
+      const blocked = policy.data?.blockedVersions?.find(
+        (range) => version !== undefined && safeInRange(version.canonical, range),
+      );
+      if (blocked !== undefined) {
+        warn(
+          ["version"],
+          `${data.version} is blocked by ${policy.file} (${blocked}), yet this environment runs it`,
+          "promote a fixed version or roll back",
+        );
+      }
+      for (const metric of Object.keys(policy.data?.canary ?? {})) {
+        const prometheus = data.health?.prometheus as Record<string, unknown> | undefined;
+        if (prometheus && prometheus[metric] === undefined) {
+          warn(
+            ["health", "prometheus"],
+            `${policy.file} sets canary.${metric}, but this environment has no ${metric} query`,
+            `add health.prometheus.${metric}: '<PromQL returning one number>'`,
+          );
+        }
+      }
+    }
+  }
+  return findings;
+}
+
+function mergeCustomChannels(policies: readonly Policy[]): Record<string, { versions: string[] }> {
+  const merged: Record<string, { versions: string[] }> = {};
+  for (const policy of policies) {
+    for (const [name, channel] of Object.entries(policy.customChannels ?? {})) {
+      if (!channel) continue;
+      merged[name] = { versions: [...(merged[name]?.versions ?? []), ...channel.versions] };
+    }
+  }
+  return merged;
+}
+
+function safeInRange(version: string, range: string): boolean {
+  try {
+    return isVersionInRange(version, range);
+  } catch {
+    return false; // an unparsable range is reported on the policy itself
+  }
+}

@@ -1,0 +1,300 @@
+import { PinlineError } from "../core/errors.js";
+import type { ReleaseManifest } from "../core/schema-types.js";
+import { parseSize } from "../core/size.js";
+import { compareVersions, parseVersion, tryParseVersion } from "../core/version.js";
+import type { Catalog } from "./catalog.js";
+import { error, type Finding, warning } from "./findings.js";
+import { compareNames, RELEASE_FILE, type ReleaseFolder } from "./load-tree.js";
+import type { PathSegment, YamlFile } from "./parse-yaml.js";
+
+/** Files a release folder may hold besides its SQL. */
+const RELEASE_EXTRAS = new Set([RELEASE_FILE, `${RELEASE_FILE}.asc`, "README.md", "CHANGELOG.md"]);
+
+/**
+ * Checks each release against itself and the tree: the folder is the version, the version
+ * agrees with the channel, minimumVersion and database.from come before it, and the SQL on
+ * disk is exactly what the manifest lists, migrations and rollbacks paired.
+ */
+export function checkReleases(releases: readonly ReleaseFolder[], catalog: Catalog): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Map<string, ReleaseFolder>();
+  for (const release of releases) {
+    findings.push(...checkFolder(release));
+    const { yaml, data } = release;
+    if (!yaml || !data) continue;
+    const finding = (path: PathSegment[], message: string, hint?: string) =>
+      findings.push(error("release", yaml.at(path), message, hint));
+
+    const version = parseOr(data.version, (e) => finding(["version"], e.message, e.hint));
+    if (!version) continue;
+    if (data.version !== release.folder) {
+      finding(
+        ["version"],
+        `version is ${data.version}, but the folder is releases/${release.folder}/`,
+        `the folder must be named after the version: releases/${data.version}/`,
+      );
+    }
+    const twin = seen.get(version.canonical);
+    if (twin) {
+      finding(
+        ["version"],
+        `${data.version} is the same version as releases/${twin.folder}/`,
+        "remove one of the two folders",
+      );
+    }
+    seen.set(version.canonical, release);
+
+    if (data.channel !== version.channel) {
+      finding(
+        ["channel"],
+        `channel is ${data.channel}, but ${data.version} is a ${version.channel} version`,
+        `the version's suffix and the channel must agree: set channel: ${version.channel}`,
+      );
+    }
+
+    if (data.minimumVersion !== undefined) {
+      const minimum = parseOr(data.minimumVersion, (e) =>
+        finding(["minimumVersion"], e.message, e.hint),
+      );
+      if (minimum && compareVersions(minimum.canonical, version.canonical) > 0) {
+        finding(
+          ["minimumVersion"],
+          `minimumVersion ${data.minimumVersion} is newer than the release itself (${data.version})`,
+          "minimumVersion names an older release installations must already run",
+        );
+      }
+    }
+
+    for (const [name, component] of Object.entries(data.components)) {
+      if (!component) continue;
+      parseOr(component.version, (e) => finding(["components", name, "version"], e.message));
+      try {
+        parseSize(component.size);
+      } catch (e) {
+        if (e instanceof PinlineError) finding(["components", name, "size"], e.message, e.hint);
+        else throw e;
+      }
+    }
+
+    findings.push(...checkDatabase(release, yaml, data, version.canonical, catalog));
+  }
+  findings.push(...checkSchemaRoots(releases));
+  return findings;
+}
+
+/** Reports a stray file or folder, or SQL outside migrations/ and rollback/. */
+function checkFolder(release: ReleaseFolder): Finding[] {
+  const findings: Finding[] = [];
+  const base = `releases/${release.folder}`;
+  for (const file of release.contents) {
+    if (RELEASE_EXTRAS.has(file)) continue;
+    if (/^(migrations|rollback)\/[^/]+\.sql$/.test(file)) continue;
+    const where = { file: `${base}/${file}`, line: 1, column: 1 };
+    if (file.endsWith(".sql")) {
+      findings.push(
+        error(
+          "database",
+          where,
+          "is SQL outside migrations/ and rollback/, so it would never run",
+          "move it into migrations/ or rollback/ and list it in release.yaml",
+        ),
+      );
+    } else if (!file.split("/").some((part) => part.startsWith("."))) {
+      findings.push(warning("layout", where, "is not part of a release and is ignored"));
+    }
+  }
+  for (const dir of release.directories) {
+    if (dir === "migrations" || dir === "rollback" || dir === RELEASE_FILE) continue;
+    if (dir.startsWith(".")) continue;
+    findings.push(
+      warning(
+        "layout",
+        { file: `${base}/${dir}`, line: 1, column: 1 },
+        "is not part of a release (only migrations/ and rollback/ are read)",
+      ),
+    );
+  }
+  return findings;
+}
+
+const SQL_NAME = /^(migrations|rollback)\/(.+)\.sql$/;
+
+function checkDatabase(
+  release: ReleaseFolder,
+  yaml: YamlFile,
+  data: ReleaseManifest,
+  version: string,
+  catalog: Catalog,
+): Finding[] {
+  const findings: Finding[] = [];
+  const finding = (path: PathSegment[], message: string, hint?: string) =>
+    findings.push(error("database", yaml.at(path), message, hint));
+  const onDisk = release.contents.filter((f) => SQL_NAME.test(f));
+  const database = data.database;
+
+  if (!database) {
+    for (const file of onDisk) {
+      findings.push(
+        error(
+          "database",
+          { file: `releases/${release.folder}/${file}`, line: 1, column: 1 },
+          "is not listed: release.yaml has no database section, so it would never run",
+          "add a database section with from, migrations and rollback",
+        ),
+      );
+    }
+    return findings;
+  }
+
+  if (database.from !== undefined) {
+    const from = parseOr(database.from, (e) => finding(["database", "from"], e.message, e.hint));
+    if (from && compareVersions(from.canonical, version) >= 0) {
+      finding(
+        ["database", "from"],
+        `database.from ${database.from} is not older than the release (${data.version})`,
+        "from names the schema version these migrations start from: an earlier release",
+      );
+    } else if (from && !catalog.releases.has(from.canonical)) {
+      finding(
+        ["database", "from"],
+        `database.from ${database.from} names no release in releases/`,
+        "the migration chain must be walkable: name an existing earlier release",
+      );
+    }
+  }
+
+  const listed = new Set<string>();
+  for (const list of ["migrations", "rollback"] as const) {
+    const files = database[list];
+    files.forEach((file, i) => {
+      listed.add(file);
+      if (!release.contents.includes(file)) {
+        const isDir = release.directories.includes(file);
+        finding(
+          ["database", list, i],
+          isDir
+            ? `${file} is a directory, not an SQL file`
+            : `${file} does not exist in releases/${release.folder}/`,
+          "add the file, or fix the path (relative to the release folder)",
+        );
+      }
+      const previous = files[i - 1];
+      if (previous !== undefined && compareNames(previous, file) > 0) {
+        finding(
+          ["database", list, i],
+          `${file} is listed after ${previous}, but ${list === "migrations" ? "migrations" : "rollback scripts"} run in name order`,
+          `list them in name order, or rename them so their names sort in the order they must run`,
+        );
+      }
+    });
+  }
+  for (const file of onDisk) {
+    if (listed.has(file)) continue;
+    findings.push(
+      error(
+        "database",
+        { file: `releases/${release.folder}/${file}`, line: 1, column: 1 },
+        `is not listed in release.yaml's database.${file.startsWith("migrations/") ? "migrations" : "rollback"}, so it would never run`,
+        "list it, or delete it",
+      ),
+    );
+  }
+  findings.push(...checkPairs(yaml, database.migrations, database.rollback, data.version));
+  return findings;
+}
+
+/**
+ * Each migration needs the script that undoes it. Rollbacks run in name order, newest
+ * migration first, so rollback[i] undoes migrations[n-1-i]; where file names follow the
+ * `<from>-<to>` convention, the rollback's must be `<to>-<from>`.
+ */
+function checkPairs(
+  yaml: YamlFile,
+  migrations: readonly string[],
+  rollbacks: readonly string[],
+  version: string,
+): Finding[] {
+  const findings: Finding[] = [];
+  if (migrations.length !== rollbacks.length) {
+    const path: PathSegment[] = [
+      "database",
+      rollbacks.length < migrations.length ? "rollback" : "migrations",
+    ];
+    findings.push(
+      error(
+        "database",
+        yaml.at(path),
+        `${version} has ${count(migrations.length, "migration")} but ${count(rollbacks.length, "rollback script")}`,
+        "every migration needs the script that undoes it, so that a failed update can be rolled back",
+      ),
+    );
+    return findings;
+  }
+  const n = migrations.length;
+  for (let i = 0; i < n; i++) {
+    const rollback = rollbacks[i] as string;
+    const migration = migrations[n - 1 - i] as string;
+    const forward = versionPair(migration);
+    const backward = versionPair(rollback);
+    if (!forward || !backward) continue;
+    if (forward.from !== backward.to || forward.to !== backward.from) {
+      findings.push(
+        error(
+          "database",
+          yaml.at(["database", "rollback", i]),
+          `${rollback} should undo ${migration} (rollbacks run newest first), but it goes ${backward.from} → ${backward.to} instead of ${forward.to} → ${forward.from}`,
+          "name each rollback after the migration it undoes, versions swapped",
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+/** `migrations/2.4.0-2.4.1_index.sql` → {from: 2.4.0, to: 2.4.1}; versions may hold dashes. */
+function versionPair(file: string): { from: string; to: string } | undefined {
+  const stem = SQL_NAME.exec(file)?.[2];
+  if (!stem) return undefined;
+  const base = stem.split("_")[0] as string;
+  for (let i = base.indexOf("-"); i !== -1; i = base.indexOf("-", i + 1)) {
+    const from = tryParseVersion(base.slice(0, i));
+    const to = tryParseVersion(base.slice(i + 1));
+    if (from && to) return { from: from.canonical, to: to.canonical };
+  }
+  return undefined;
+}
+
+/** Only the first release of the chain may create the schema (a database without `from`). */
+function checkSchemaRoots(releases: readonly ReleaseFolder[]): Finding[] {
+  const roots = releases
+    .filter((r) => r.data?.database && r.data.database.from === undefined)
+    .map((r) => ({ r, v: tryParseVersion(r.folder) }))
+    .filter((x) => x.v !== undefined)
+    .sort((a, b) => compareVersions(a.r.folder, b.r.folder));
+  return roots
+    .slice(1)
+    .map(({ r }) =>
+      error(
+        "database",
+        (r.yaml as YamlFile).at(["database"], "key"),
+        `database has no \`from\`, but only the first release (${roots[0]?.r.folder}) creates the schema`,
+        "set database.from to the release whose schema these migrations start from",
+      ),
+    );
+}
+
+function parseOr(text: string, report: (e: PinlineError) => void) {
+  try {
+    return parseVersion(text);
+  } catch (e) {
+    if (e instanceof PinlineError) {
+      report(e);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
