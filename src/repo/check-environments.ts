@@ -73,7 +73,7 @@ export function checkEnvironments(
 
     const channel = data.update?.channel;
     if (channel !== undefined) {
-      if (version && !updateChannelReceives(channel, version, customChannels)) {
+      if (version && !safeReceives(channel, version, customChannels)) {
         report(
           ["version"],
           `${data.version} is a ${version.channel} release, which the ${channel} channel this environment follows does not receive`,
@@ -128,6 +128,15 @@ function mergeCustomChannels(policies: readonly Policy[]): Record<string, { vers
     }
   }
   return merged;
+}
+
+/** A malformed custom channel is reported on its policy; here it receives nothing. */
+function safeReceives(...args: Parameters<typeof updateChannelReceives>): boolean {
+  try {
+    return updateChannelReceives(...args);
+  } catch {
+    return false;
+  }
 }
 
 function safeInRange(version: string, range: string): boolean {
