@@ -6,7 +6,7 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Ajv } from "ajv";
+import { _, Ajv } from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addErrors from "ajv-errors";
 import addFormats from "ajv-formats";
@@ -52,8 +52,8 @@ async function generateTypes() {
 }
 
 /**
- * ajv's standalone code for each document kind. Its runtime helpers are CommonJS `require`s;
- * they become ES imports so the file loads in Node, Vitest and esbuild alike.
+ * ajv's standalone code for each document kind. Its one runtime dependency, the formats, is a
+ * named ES import, which Node, Vitest and esbuild all resolve the same way.
  */
 async function generateValidators() {
   const ajv = new Ajv({
@@ -61,21 +61,27 @@ async function generateValidators() {
     strict: true,
     allowUnionTypes: true,
     verbose: true,
-    code: { source: true, esm: true, lines: false },
+    // String lengths as .length: the schemas only use minLength 1, and ajv's ucs2length helper
+    // would be one more CommonJS import in the generated module.
+    unicode: false,
+    logger: {
+      log: console.log,
+      warn: (m) => /option unicode/.test(m) || console.warn(m),
+      error: console.error,
+    },
+    code: { source: true, esm: true, lines: false, formats: _`__formats` },
   });
   addFormats.default(ajv, ["date-time", "uri", "email"]);
   addErrors.default(ajv);
   ajv.addSchema(await loadSchema("common.schema.json"));
   for (const file of Object.values(documents)) ajv.addSchema(await loadSchema(file));
-  let code = standaloneCode.default(ajv, documents);
-  const modules = [];
-  code = code.replace(/require\("([^"]+)"\)/g, (_, name) => {
-    let index = modules.indexOf(name);
-    if (index === -1) index = modules.push(name) - 1;
-    return `__runtime${index}`;
-  });
-  const imports = modules.map((m, i) => `import __runtime${i} from "${m}.js";`).join("\n");
-  const js = `${banner("the compiled validators")}// @ts-nocheck\n${imports}\n${code}\n`;
+  const code = standaloneCode.default(ajv, documents);
+  const leftover = code.match(/require\([^)]*\)/g);
+  if (leftover) throw new Error(`generated validators still require CommonJS: ${leftover.join(", ")}`);
+  const js =
+    `${banner("the compiled validators")}// @ts-nocheck\n` +
+    'import { fullFormats as __formats } from "ajv-formats/dist/formats.js";\n' +
+    `${code}\n`;
   const dts =
     `${banner("the validators' declarations")}` +
     'import type { ValidateFunction } from "ajv";\n' +

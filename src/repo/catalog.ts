@@ -9,6 +9,8 @@ export interface Catalog {
   releases: Map<string, { folder: ReleaseFolder; version: ParsedVersion }>;
   environments: Map<string, NamedDocument<EnvironmentPin>>;
   stages: Map<string, { index: number; stage: RolloutStage }>;
+  /** Every policy passed its own checks, so "no policy applies" can be trusted. */
+  allPoliciesRead: boolean;
   /** The policies whose appliesTo matches an environment name. */
   policiesFor(environment: string): NamedDocument<Policy>[];
 }
@@ -33,6 +35,7 @@ export function buildCatalog(tree: RepositoryTree): Catalog {
     releases,
     environments,
     stages,
+    allPoliciesRead: tree.policies.every((p) => p.data !== undefined),
     policiesFor: (name) =>
       matchers.filter((m) => m.policy.data && m.matches(name)).map((m) => m.policy),
   };

@@ -62,7 +62,7 @@ export function checkEnvironments(
     }
 
     const policies = catalog.policiesFor(environment.name);
-    if (policies.length === 0) {
+    if (policies.length === 0 && catalog.allPoliciesRead) {
       warn(
         ["name"],
         `no policy applies to ${environment.name}: promotions to it need no approval and no testing`,
@@ -95,7 +95,7 @@ export function checkEnvironments(
 
     for (const policy of policies) {
       const blocked = policy.data?.blockedVersions?.find(
-        (range) => version !== undefined && safeInRange(version.canonical, range),
+        (range) => release !== undefined && safeInRange(release.version.canonical, range),
       );
       if (blocked !== undefined) {
         warn(

@@ -51,8 +51,18 @@ export function checkPolicies(
       }
     });
 
-    if (data.maintenanceWindow) {
-      attempt(["maintenanceWindow"], () => checkMaintenanceWindow(data.maintenanceWindow!));
+    const window = data.maintenanceWindow;
+    if (window) {
+      // Point at the field the problem is in, when the message names one.
+      const field = ["timezone", "start", "end"].find((f) => {
+        try {
+          checkMaintenanceWindow(window);
+          return false;
+        } catch (e) {
+          return e instanceof PinlineError && e.message.includes(f);
+        }
+      });
+      attempt(["maintenanceWindow", ...(field ? [field] : [])], () => checkMaintenanceWindow(window));
     }
 
     data.testing?.environments?.forEach((name, i) => {

@@ -27,7 +27,13 @@ export function checkRollout(
   if (!yaml || !data) return [];
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const stagesInUse = new Set([...catalog.environments.values()].map((e) => e.data?.stage));
+  // A pin that failed its own checks still names its stage: no second finding for it here.
+  const stagesInUse = new Set(
+    [...catalog.environments.values()].map(
+      (e) => e.data?.stage ?? (e.yaml?.value as { stage?: unknown } | undefined)?.stage,
+    ),
+  );
+  const allPinsRead = [...catalog.environments.values()].every((e) => e.yaml !== undefined);
   data.stages.forEach((stage, i) => {
     if (seen.has(stage.name)) {
       findings.push(
@@ -46,7 +52,7 @@ export function checkRollout(
         ),
       );
     }
-    if (environmentCount > 0 && !stagesInUse.has(stage.name)) {
+    if (environmentCount > 0 && allPinsRead && !stagesInUse.has(stage.name)) {
       findings.push(
         warning(
           "rollout",

@@ -141,7 +141,11 @@ function loadDocument<T>(
   const parsed = parseYaml(source.text, file);
   findings.push(...parsed.findings);
   if (!parsed.yaml) return { file };
-  const schemaFindings = checkSchema(kind, parsed.yaml);
+  // A value the parser already reported (`channel: no`) needs no second finding from the schema.
+  const reported = new Set(parsed.findings.map((f) => `${f.line}:${f.column}`));
+  const schemaFindings = checkSchema(kind, parsed.yaml).filter(
+    (f) => !reported.has(`${f.line}:${f.column}`),
+  );
   findings.push(...schemaFindings);
   const ok = schemaFindings.length === 0 && parsed.findings.length === 0;
   return { file, yaml: parsed.yaml, ...(ok ? { data: parsed.yaml.value as T } : {}) };

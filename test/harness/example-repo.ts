@@ -1,0 +1,65 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The checkout: its example data is what every test starts from. */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../..");
+
+const made: string[] = [];
+
+/** A copy of the example repository (releases/, policies/, environments/) in a temp folder. */
+export function copyExample(): string {
+  const root = mkdtempSync(join(tmpdir(), "pinline-test-"));
+  made.push(root);
+  for (const dir of ["releases", "policies", "environments", "schemas"]) {
+    cpSync(join(repoRoot, dir), join(root, dir), { recursive: true });
+  }
+  return root;
+}
+
+/** Removes every copy made so far (call from afterAll). */
+export function removeCopies(): void {
+  for (const root of made.splice(0)) rmSync(root, { recursive: true, force: true });
+}
+
+/** Rewrites a file of a copy; `change` gets the text and returns the new text. */
+export function edit(root: string, file: string, change: (text: string) => string): void {
+  const path = join(root, file);
+  const before = readFileSync(path, "utf8");
+  const after = change(before);
+  if (after === before) throw new Error(`edit of ${file} changed nothing`);
+  writeFileSync(path, after);
+}
+
+/** Replaces exactly one occurrence of `from`, so a test cannot silently edit the wrong place. */
+export function replaceOnce(from: string | RegExp, to: string): (text: string) => string {
+  return (text) => {
+    const count =
+      typeof from === "string"
+        ? text.split(from).length - 1
+        : (text.match(new RegExp(from.source, `${from.flags.replace("g", "")}g`)) ?? []).length;
+    if (count !== 1) throw new Error(`expected one ${String(from)}, found ${count}`);
+    return text.replace(from, to);
+  };
+}
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the committed CLI bundle, as `npx pinline` does. */
+export function runPinline(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Run {
+  const result = spawnSync(process.execPath, [join(repoRoot, "dist/cli.js"), ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, ...options.env },
+    encoding: "utf8",
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
