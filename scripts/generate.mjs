@@ -77,7 +77,8 @@ async function generateValidators() {
   for (const file of Object.values(documents)) ajv.addSchema(await loadSchema(file));
   const code = standaloneCode.default(ajv, documents);
   const leftover = code.match(/require\([^)]*\)/g);
-  if (leftover) throw new Error(`generated validators still require CommonJS: ${leftover.join(", ")}`);
+  if (leftover)
+    throw new Error(`generated validators still require CommonJS: ${leftover.join(", ")}`);
   const js =
     `${banner("the compiled validators")}// @ts-nocheck\n` +
     'import { fullFormats as __formats } from "ajv-formats/dist/formats.js";\n' +

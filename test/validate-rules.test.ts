@@ -321,10 +321,12 @@ describe("pinline validate checks the rules that span files", () => {
     prepare(root);
     const findings = validateTree(root).findings.map(formatFinding);
     expect(findings).toHaveLength(expected.length);
-    expected.forEach((prefix, i) => expect(findings[i]).toMatch(new RegExp(`^${escape(prefix)}`)));
+    expected.forEach((prefix, i) => {
+      expect(findings[i]).toMatch(new RegExp(`^${escapeRegExp(prefix)}`));
+    });
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,5 +1,6 @@
 import { relative, resolve } from "node:path";
 import * as core from "@actions/core";
+import { PinlineError } from "../core/errors.js";
 import { renderValidationSummary } from "../notify/validation-summary.js";
 import { validateTree } from "../repo/validate-tree.js";
 
@@ -45,5 +46,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof Error ? error.message : String(error));
+  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
 });

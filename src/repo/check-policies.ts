@@ -32,13 +32,13 @@ export function checkPolicies(
       }
     };
 
-    data.blockedVersions?.forEach((range, i) =>
-      attempt(["blockedVersions", i], () => parseVersionRange(range)),
-    );
+    data.blockedVersions?.forEach((range, i) => {
+      attempt(["blockedVersions", i], () => parseVersionRange(range));
+    });
     for (const [name, channel] of Object.entries(data.customChannels ?? {})) {
-      channel?.versions.forEach((range, i) =>
-        attempt(["customChannels", name, "versions", i], () => parseVersionRange(range)),
-      );
+      channel?.versions.forEach((range, i) => {
+        attempt(["customChannels", name, "versions", i], () => parseVersionRange(range));
+      });
     }
     data.allowedChannels?.forEach((channel, i) => {
       const custom = channel.startsWith("custom:") ? channel.slice("custom:".length) : undefined;
@@ -62,7 +62,9 @@ export function checkPolicies(
           return e instanceof PinlineError && e.message.includes(f);
         }
       });
-      attempt(["maintenanceWindow", ...(field ? [field] : [])], () => checkMaintenanceWindow(window));
+      attempt(["maintenanceWindow", ...(field ? [field] : [])], () =>
+        checkMaintenanceWindow(window),
+      );
     }
 
     data.testing?.environments?.forEach((name, i) => {

@@ -2,13 +2,15 @@ import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
 import { error, type Finding } from "./findings.js";
 import type { PathSegment, YamlFile } from "./parse-yaml.js";
-import * as validators from "./schema-validators.generated.js";
+import { environment, policy, release, rollout } from "./schema-validators.generated.js";
 
 /** The kinds of document in a pinline repository, each with its schema in schemas/. */
 export type DocumentKind = "release" | "policy" | "rollout" | "environment";
 
 /** The schema file a document's `# yaml-language-server: $schema=` header should name. */
 export const schemaFileOf = (kind: DocumentKind): string => `${kind}.schema.json`;
+
+const validators = { release, policy, rollout, environment };
 
 /**
  * Checks a document against its JSON Schema. Each finding names the field, points at it in
