@@ -208,78 +208,85 @@ function environmentYaml(name, stage, version, channel) {
   ].join("\n");
 }
 
-/**
- * Writes releases/, policies/ and environments/ under `root`: `releaseCount` releases in one
- * migration chain, the example policies (appliesTo and testing rewritten for the generated
- * names), and `environmentCount` environments spread over the rollout stages, later stages
- * pinning older versions, all among the newest quarter of the chain.
- */
-function generateTree(root, releaseCount, environmentCount) {
-  const versions = versionChain(releaseCount);
+/** One folder per version: release.yaml, one migration and its rollback. */
+function writeReleases(root, versions) {
   versions.forEach((version, index) => {
     const dir = join(root, "releases", version);
     mkdirSync(join(dir, "migrations"), { recursive: true });
     mkdirSync(join(dir, "rollback"), { recursive: true });
     const { text, migration, rollback } = releaseYaml(version, index, versions);
     writeFileSync(join(dir, "release.yaml"), text);
-    writeFileSync(
-      join(dir, "migrations", migration),
-      `-- ${version}\nALTER TABLE diagnostics ADD COLUMN c_${index} integer;\n`,
-    );
-    writeFileSync(
-      join(dir, "rollback", rollback),
-      `-- undo ${version}\nALTER TABLE diagnostics DROP COLUMN c_${index};\n`,
-    );
+    const [forward, backward] =
+      index === 0
+        ? ["CREATE TABLE diagnostics (id bigserial PRIMARY KEY);", "DROP TABLE diagnostics;"]
+        : [
+            `ALTER TABLE diagnostics ADD COLUMN c_${index} integer;`,
+            `ALTER TABLE diagnostics DROP COLUMN c_${index};`,
+          ];
+    writeFileSync(join(dir, "migrations", migration), `-- ${version}\n${forward}\n`);
+    writeFileSync(join(dir, "rollback", rollback), `-- undo ${version}\n${backward}\n`);
   });
+}
 
-  const policies = join(root, "policies");
-  mkdirSync(policies);
+/**
+ * The repository's example policies, with the names rewritten for the generated environments
+ * (production-* already matches production-canary-001 …). Returns rollout.yaml's text.
+ */
+function writePolicies(root) {
+  const dir = join(root, "policies");
+  mkdirSync(dir);
   const example = (file) => readFileSync(join(REPO, "policies", file), "utf8");
   const rollout = example("rollout.yaml");
-  writeFileSync(join(policies, "rollout.yaml"), rollout);
-  // production-* already matches production-canary-001 …; the rest are renamed.
-  let production = example("production.yaml");
-  production = replaceOnce(
-    production,
+  writeFileSync(join(dir, "rollout.yaml"), rollout);
+  const production = replaceOnce(
+    example("production.yaml"),
     "environments: [staging, qa]",
     "environments: [staging-001, qa-001]",
     "production.yaml",
   );
-  writeFileSync(join(policies, "production.yaml"), production);
-  writeFileSync(
-    join(policies, "pre-production.yaml"),
-    replaceOnce(
-      example("pre-production.yaml"),
-      "appliesTo: [dev, staging, qa]",
-      'appliesTo: ["dev-*", "staging-*", "qa-*"]',
-      "pre-production.yaml",
-    ),
+  writeFileSync(join(dir, "production.yaml"), production);
+  const preProduction = replaceOnce(
+    example("pre-production.yaml"),
+    "appliesTo: [dev, staging, qa]",
+    'appliesTo: ["dev-*", "staging-*", "qa-*"]',
+    "pre-production.yaml",
   );
+  writeFileSync(join(dir, "pre-production.yaml"), preProduction);
+  return rollout;
+}
 
-  const environments = join(root, "environments");
-  mkdirSync(environments);
-  const stages = readStages(rollout);
-  const perStage = environmentsPerStage(stages, environmentCount);
+/**
+ * `count` environments spread over the rollout stages, named <stage>-NNN (the staging stage
+ * alternates staging-NNN and qa-NNN, as in the example). Later stages pin older versions, all
+ * among the newest quarter of the chain; production follows stable, the rest early-access (the
+ * only channel the pre-production policy allows).
+ */
+function writeEnvironments(root, count, stages, versions) {
+  const dir = join(root, "environments");
+  mkdirSync(dir);
+  const perStage = environmentsPerStage(stages, count);
   const pinnable = versions.slice(Math.floor((versions.length * 3) / 4));
   const numbers = new Map();
   stages.forEach((stage, s) => {
     for (let i = 0; i < perStage[s]; i++) {
-      // staging holds two kinds of environment (staging and qa), as in the example.
       const prefix = stage.name === "staging" && i % 2 === 1 ? "qa" : stage.name;
       const n = (numbers.get(prefix) ?? 0) + 1;
       numbers.set(prefix, n);
       const name = `${prefix}-${String(n).padStart(3, "0")}`;
-      const production = stage.name.startsWith("production");
-      const back = (stages.length - 1 - s) * 7 + (i % 5);
-      const version = pinnable[Math.max(0, pinnable.length - 1 - back)];
-      const channel = production ? "stable" : "early-access";
-      writeFileSync(
-        join(environments, `${name}.yaml`),
-        environmentYaml(name, stage, version, channel),
-      );
+      const behind = (stages.length - 1 - s) * 7 + (i % 5);
+      const version = pinnable[Math.max(0, pinnable.length - 1 - behind)];
+      const channel = stage.name.startsWith("production") ? "stable" : "early-access";
+      writeFileSync(join(dir, `${name}.yaml`), environmentYaml(name, stage, version, channel));
     }
   });
-  return { versions };
+}
+
+/** Writes a valid tree under `root`: releases/, policies/ and environments/. */
+function generateTree(root, releaseCount, environmentCount) {
+  const versions = versionChain(releaseCount);
+  writeReleases(root, versions);
+  const stages = readStages(writePolicies(root));
+  writeEnvironments(root, environmentCount, stages, versions);
 }
 
 // ---------------------------------------------------------------------------------------------

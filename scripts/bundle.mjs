@@ -17,6 +17,27 @@ const requireShim =
   'import { createRequire as __pinlineCreateRequire } from "node:module";\n' +
   "const require = __pinlineCreateRequire(import.meta.url);";
 
+/**
+ * @actions/core imports its HTTP client (and through it undici, 400 KB) only for OIDC tokens.
+ * Those packages do nothing on import, so they are marked side-effect free: a bundle that never
+ * asks for a token leaves them out, and one that does keeps them.
+ */
+const sideEffectFree = {
+  name: "side-effect-free",
+  setup(build) {
+    build.onResolve({ filter: /^(@actions\/http-client|undici|tunnel)$/ }, async (args) => {
+      if (args.pluginData?.resolving) return undefined;
+      const resolved = await build.resolve(args.path, {
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+        pluginData: { resolving: true },
+      });
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
 const actions = (await readdir(join(root, "src/actions")))
   .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
   .map((f) => join(root, "src/actions", f));
@@ -35,6 +56,7 @@ try {
     metafile: true,
     logLevel: "warning",
     absWorkingDir: root,
+    plugins: [sideEffectFree],
   };
   const cli = await build({
     ...common,
@@ -80,9 +102,11 @@ try {
 async function licences(metafiles) {
   const packages = new Set();
   for (const metafile of metafiles) {
-    for (const input of Object.keys(metafile.inputs)) {
-      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-      if (match) packages.add(match[1]);
+    for (const output of Object.values(metafile.outputs)) {
+      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+        const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+        if (match && bytesInOutput > 0) packages.add(match[1]);
+      }
     }
   }
   const sections = [];
