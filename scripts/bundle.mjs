@@ -64,6 +64,12 @@ try {
     outdir: outDir,
     banner: { js: requireShim },
   });
+  const worker = await build({
+    ...common,
+    entryPoints: { "read-releases-worker": join(root, "src/repo/read-releases-worker.ts") },
+    outdir: outDir,
+    banner: { js: requireShim },
+  });
   const perAction = await build({
     ...common,
     entryPoints: Object.fromEntries(actions.map((a) => [basename(a, ".ts"), a])),
@@ -72,7 +78,7 @@ try {
   });
   await writeFile(
     join(outDir, "THIRD-PARTY-LICENSES.txt"),
-    await licences([cli.metafile, perAction.metafile]),
+    await licences([cli.metafile, worker.metafile, perAction.metafile]),
   );
 
   if (check) {

@@ -310,16 +310,16 @@ const cases: Case[] = [
 ];
 
 describe("pinline validate checks the rules that span files", () => {
-  it("passes the example repository without a single finding", () => {
-    const report = validateTree(repoRoot);
+  it("passes the example repository without a single finding", async () => {
+    const report = await validateTree(repoRoot);
     expect(report.findings.map(formatFinding)).toEqual([]);
     expect(report.counts).toEqual({ files: 16, releases: 6, policies: 3, environments: 7 });
   });
 
-  it.each(cases)("$name", ({ prepare, expected }) => {
+  it.each(cases)("$name", async ({ prepare, expected }) => {
     const root = copyExample();
     prepare(root);
-    const findings = validateTree(root).findings.map(formatFinding);
+    const findings = (await validateTree(root)).findings.map(formatFinding);
     expect(findings).toHaveLength(expected.length);
     expected.forEach((prefix, i) => {
       expect(findings[i]).toMatch(new RegExp(`^${escapeRegExp(prefix)}`));

@@ -18,9 +18,7 @@ describe.each(workflows)("workflow $file", ({ text }) => {
   });
 
   it("does not run on pull_request_target", () => {
-    expect(Object.keys(workflow.on ?? {})).not.toContain(
-      "pull_request_target",
-    );
+    expect(Object.keys(workflow.on ?? {})).not.toContain("pull_request_target");
   });
 
   it("never interpolates event text into a run: script", () => {
@@ -32,7 +30,9 @@ describe.each(workflows)("workflow $file", ({ text }) => {
   });
 
   it("checks out without keeping the token in the work tree", () => {
-    for (const job of Object.values(workflow.jobs) as { steps: { uses?: string; with?: object }[] }[]) {
+    for (const job of Object.values(workflow.jobs) as {
+      steps: { uses?: string; with?: object }[];
+    }[]) {
       for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/checkout"))) {
         expect(step.with).toMatchObject({ "persist-credentials": false });
       }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
 import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
@@ -11,7 +12,7 @@ import { validateTree } from "../repo/validate-tree.js";
 async function run(): Promise<void> {
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const root = resolve(workspace, core.getInput("root") || ".");
-  const report = validateTree(root);
+  const report = await validateTree(root, { jobs: availableParallelism() });
   const repoPath = (file: string) => relative(workspace, resolve(root, file)).split("\\").join("/");
 
   for (const f of report.findings) {

@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { exitCodeOf, PinlineError } from "../core/errors.js";
 import { findRoot } from "../repo/find-root.js";
@@ -29,9 +30,14 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     )
     .addOption(rootOption())
     .addOption(jsonOption())
-    .action((options: { root?: string; json?: boolean }) => {
+    .addOption(
+      new Option("--jobs <n>", "threads that read release folders (large trees only)")
+        .argParser(positiveInteger)
+        .default(availableParallelism(), "the number of CPUs"),
+    )
+    .action(async (options: { root?: string; json?: boolean; jobs: number }) => {
       const root = options.root ? resolve(options.root) : findRoot(process.cwd());
-      const report = validateTree(root);
+      const report = await validateTree(root, { jobs: options.jobs });
       if (options.json) {
         const { tree: _tree, ...plain } = report;
         io.out(`${JSON.stringify({ ok: report.errors === 0, ...plain }, null, 2)}\n`);
@@ -50,6 +56,13 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     });
 
   return program;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError("expected a whole number of 1 or more");
+  return n;
 }
 
 /** Runs the CLI and returns its exit code; errors are printed, never thrown. */

@@ -87,6 +87,32 @@ function readChannel(text: string, suffix: string | undefined): ReleaseChannelNa
  * accepted forms: "2.4.1", "2.4.1-stable", "2.5.0-beta.3", "2.5.0-rc.1", "2.5.0-nightly.20240315".
  */
 export function parseVersion(text: string): ParsedVersion {
+  const known = parsed.get(text);
+  if (known instanceof InvalidValueError) throw known;
+  if (known) return known;
+  try {
+    return remember(text, Object.freeze(readVersion(text)));
+  } catch (error) {
+    if (error instanceof InvalidValueError && typeof text === "string") remember(text, error);
+    throw error;
+  }
+}
+
+/**
+ * Versions already read, and the verdict on those refused. A repository names the same few
+ * thousand versions over and over (pins, from, minimumVersion, file names); parsing is pure,
+ * so each is read once. Bounded, so a long-running process cannot grow it without end.
+ */
+const parsed = new Map<string, ParsedVersion | InvalidValueError>();
+const PARSED_LIMIT = 100_000;
+
+function remember<T extends ParsedVersion | InvalidValueError>(text: string, verdict: T): T {
+  if (parsed.size >= PARSED_LIMIT) parsed.clear();
+  parsed.set(text, verdict);
+  return verdict;
+}
+
+function readVersion(text: string): ParsedVersion {
   if (typeof text !== "string") {
     throw new InvalidValueError(
       `${JSON.stringify(text)} is not a version: versions are quoted strings; ${ACCEPTED_FORMS}`,
@@ -104,13 +130,15 @@ export function parseVersion(text: string): ParsedVersion {
   checkNoLeadingZeros(text, [major, minor, patch]);
   const channel = readChannel(text, suffix);
   const canonical = suffix === "stable" ? `${major}.${minor}.${patch}` : text;
-  const parsed = semver.parse(canonical);
-  if (!parsed) refuse(text, "a number in it is too large");
-  return { raw: text, canonical, semver: parsed, channel };
+  const version = semver.parse(canonical);
+  if (!version) refuse(text, "a number in it is too large");
+  return { raw: text, canonical, semver: version, channel };
 }
 
 /** Like parseVersion, but returns undefined instead of throwing. */
 export function tryParseVersion(text: string): ParsedVersion | undefined {
+  const known = parsed.get(text);
+  if (known) return known instanceof InvalidValueError ? undefined : known;
   try {
     return parseVersion(text);
   } catch (error) {

@@ -4,79 +4,107 @@ import { parseSize } from "../core/size.js";
 import { compareVersions, parseVersion, tryParseVersion } from "../core/version.js";
 import type { Catalog } from "./catalog.js";
 import { error, type Finding, warning } from "./findings.js";
-import { compareNames, RELEASE_FILE, type ReleaseFolder } from "./load-tree.js";
+import { compareNames, RELEASE_FILE } from "./layout.js";
+import type { ReleaseFolder } from "./load-tree.js";
 import type { PathSegment, YamlFile } from "./parse-yaml.js";
 
 /** Files a release folder may hold besides its SQL. */
 const RELEASE_EXTRAS = new Set([RELEASE_FILE, `${RELEASE_FILE}.asc`, "README.md", "CHANGELOG.md"]);
 
 /**
- * Checks each release against itself and the tree: the folder is the version, the version
- * agrees with the channel, minimumVersion and database.from come before it, and the SQL on
- * disk is exactly what the manifest lists, migrations and rollbacks paired.
+ * Checks one release against itself: the folder is the version, the version agrees with the
+ * channel, minimumVersion and database.from come before it, and the SQL on disk is exactly
+ * what the manifest lists, migrations and rollbacks paired. It needs nothing but the folder,
+ * so it runs in whichever thread read the folder.
+ */
+export function checkRelease(release: ReleaseFolder): Finding[] {
+  const findings = checkFolder(release);
+  const { yaml, data } = release;
+  if (!yaml || !data) return findings;
+  const finding = (path: PathSegment[], message: string, hint?: string) =>
+    findings.push(error("release", yaml.at(path), message, hint));
+
+  const version = parseOr(data.version, (e) => finding(["version"], e.message, e.hint));
+  if (!version) return findings;
+  if (data.version !== release.folder) {
+    finding(
+      ["version"],
+      `version is ${data.version}, but the folder is releases/${release.folder}/`,
+      `the folder must be named after the version: releases/${data.version}/`,
+    );
+  }
+  if (data.channel !== version.channel) {
+    finding(
+      ["channel"],
+      `channel is ${data.channel}, but ${data.version} is a ${version.channel} version`,
+      `the version's suffix and the channel must agree: set channel: ${version.channel}`,
+    );
+  }
+  if (data.minimumVersion !== undefined) {
+    const minimum = parseOr(data.minimumVersion, (e) =>
+      finding(["minimumVersion"], e.message, e.hint),
+    );
+    if (minimum && compareVersions(minimum.canonical, version.canonical) > 0) {
+      finding(
+        ["minimumVersion"],
+        `minimumVersion ${data.minimumVersion} is newer than the release itself (${data.version})`,
+        "minimumVersion names an older release installations must already run",
+      );
+    }
+  }
+  for (const [name, component] of Object.entries(data.components)) {
+    if (!component) continue;
+    parseOr(component.version, (e) => finding(["components", name, "version"], e.message));
+    try {
+      parseSize(component.size);
+    } catch (e) {
+      if (e instanceof PinlineError) finding(["components", name, "size"], e.message, e.hint);
+      else throw e;
+    }
+  }
+  findings.push(...checkDatabase(release, yaml, data, version.canonical));
+  return findings;
+}
+
+/**
+ * The checks that need every release: one version in two folders, a `database.from` that
+ * names no release, more than one release creating the schema.
  */
 export function checkReleases(releases: readonly ReleaseFolder[], catalog: Catalog): Finding[] {
   const findings: Finding[] = [];
   const seen = new Map<string, ReleaseFolder>();
   for (const release of releases) {
-    findings.push(...checkFolder(release));
     const { yaml, data } = release;
-    if (!yaml || !data) continue;
-    const finding = (path: PathSegment[], message: string, hint?: string) =>
-      findings.push(error("release", yaml.at(path), message, hint));
-
-    const version = parseOr(data.version, (e) => finding(["version"], e.message, e.hint));
-    if (!version) continue;
-    if (data.version !== release.folder) {
-      finding(
-        ["version"],
-        `version is ${data.version}, but the folder is releases/${release.folder}/`,
-        `the folder must be named after the version: releases/${data.version}/`,
-      );
-    }
+    const version = data && tryParseVersion(data.version);
+    if (!yaml || !data || !version) continue;
     const twin = seen.get(version.canonical);
     if (twin) {
-      finding(
-        ["version"],
-        `${data.version} is the same version as releases/${twin.folder}/`,
-        "remove one of the two folders",
+      findings.push(
+        error(
+          "release",
+          yaml.at(["version"]),
+          `${data.version} is the same version as releases/${twin.folder}/`,
+          "remove one of the two folders",
+        ),
       );
     }
     seen.set(version.canonical, release);
-
-    if (data.channel !== version.channel) {
-      finding(
-        ["channel"],
-        `channel is ${data.channel}, but ${data.version} is a ${version.channel} version`,
-        `the version's suffix and the channel must agree: set channel: ${version.channel}`,
+    const from =
+      data.database?.from !== undefined ? tryParseVersion(data.database.from) : undefined;
+    if (
+      from &&
+      compareVersions(from.canonical, version.canonical) < 0 &&
+      !catalog.releases.has(from.canonical)
+    ) {
+      findings.push(
+        error(
+          "database",
+          yaml.at(["database", "from"]),
+          `database.from ${data.database?.from} names no release in releases/`,
+          "the migration chain must be walkable: name an existing earlier release",
+        ),
       );
     }
-
-    if (data.minimumVersion !== undefined) {
-      const minimum = parseOr(data.minimumVersion, (e) =>
-        finding(["minimumVersion"], e.message, e.hint),
-      );
-      if (minimum && compareVersions(minimum.canonical, version.canonical) > 0) {
-        finding(
-          ["minimumVersion"],
-          `minimumVersion ${data.minimumVersion} is newer than the release itself (${data.version})`,
-          "minimumVersion names an older release installations must already run",
-        );
-      }
-    }
-
-    for (const [name, component] of Object.entries(data.components)) {
-      if (!component) continue;
-      parseOr(component.version, (e) => finding(["components", name, "version"], e.message));
-      try {
-        parseSize(component.size);
-      } catch (e) {
-        if (e instanceof PinlineError) finding(["components", name, "size"], e.message, e.hint);
-        else throw e;
-      }
-    }
-
-    findings.push(...checkDatabase(release, yaml, data, version.canonical, catalog));
   }
   findings.push(...checkSchemaRoots(releases));
   return findings;
@@ -124,7 +152,6 @@ function checkDatabase(
   yaml: YamlFile,
   data: ReleaseManifest,
   version: string,
-  catalog: Catalog,
 ): Finding[] {
   const findings: Finding[] = [];
   const finding = (path: PathSegment[], message: string, hint?: string) =>
@@ -153,12 +180,6 @@ function checkDatabase(
         ["database", "from"],
         `database.from ${database.from} is not older than the release (${data.version})`,
         "from names the schema version these migrations start from: an earlier release",
-      );
-    } else if (from && !catalog.releases.has(from.canonical)) {
-      finding(
-        ["database", "from"],
-        `database.from ${database.from} names no release in releases/`,
-        "the migration chain must be walkable: name an existing earlier release",
       );
     }
   }

@@ -1,7 +1,8 @@
 import type { Rollout } from "../core/schema-types.js";
 import type { Catalog } from "./catalog.js";
 import { error, type Finding, warning } from "./findings.js";
-import { type Loaded, ROLLOUT_FILE } from "./load-tree.js";
+import { ROLLOUT_FILE } from "./layout.js";
+import type { Loaded } from "./load-tree.js";
 
 /**
  * Checks the staged rollout: it exists when environments name stages, stage names are unique,

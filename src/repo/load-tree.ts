@@ -1,11 +1,13 @@
 import { type Dirent, existsSync, readdirSync, statSync } from "node:fs";
-import { join, posix, relative } from "node:path";
+import { join } from "node:path";
 import { UsageError } from "../core/errors.js";
 import type { EnvironmentPin, Policy, ReleaseManifest, Rollout } from "../core/schema-types.js";
-import { checkSchema, type DocumentKind, schemaFileOf } from "./check-schema.js";
+import type { DocumentKind } from "./check-schema.js";
 import { error, type Finding, warning } from "./findings.js";
-import { parseYaml, type YamlFile } from "./parse-yaml.js";
-import { readYamlSource } from "./read-yaml-source.js";
+import { compareNames, RELEASE_FILE, ROLLOUT_FILE } from "./layout.js";
+import type { YamlFile } from "./parse-yaml.js";
+import { readDocument, toLoaded } from "./read-document.js";
+import { readReleases } from "./read-releases.js";
 
 /** A YAML document of the tree: where it is, what it holds, and whether its schema holds. */
 export interface Loaded<T> {
@@ -40,18 +42,22 @@ export interface RepositoryTree {
   environments: NamedDocument<EnvironmentPin>[];
   /** How many YAML files were read. */
   fileCount: number;
+  /** How many threads read the release folders. */
+  threads: number;
   findings: Finding[];
 }
 
-export const RELEASE_FILE = "release.yaml";
-export const ROLLOUT_FILE = "policies/rollout.yaml";
+export interface LoadOptions {
+  /** Threads that may read release folders at once (default 1: this thread only). */
+  jobs?: number;
+}
 
 /**
  * Reads releases/, policies/ and environments/ under `root`. Every YAML file is parsed with
  * positions and checked against its schema; problems become findings, never exceptions. Throws
  * UsageError only when `root` is not a pinline repository at all.
  */
-export function loadTree(root: string): RepositoryTree {
+export async function loadTree(root: string, options: LoadOptions = {}): Promise<RepositoryTree> {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new UsageError(`${root} is not a directory`, { hint: "pass --root <repository>" });
   }
@@ -69,44 +75,39 @@ export function loadTree(root: string): RepositoryTree {
     policies: [],
     environments: [],
     fileCount: 0,
+    threads: 1,
     findings: [],
   };
   const load = <T>(kind: DocumentKind, file: string): Loaded<T> => {
     tree.fileCount++;
-    return loadDocument<T>(root, kind, file, tree.findings);
+    const record = readDocument(root, kind, file);
+    tree.findings.push(...record.findings);
+    return toLoaded<T>(record);
   };
 
+  const folders: string[] = [];
   for (const entry of listDirectory(root, "releases")) {
-    const file = `releases/${entry.name}`;
-    if (!entry.isDirectory()) {
-      if (!isIgnorable(entry.name))
-        tree.findings.push(
-          warning(
-            "layout",
-            at(file),
-            "is not a release folder and is ignored",
-            "a release lives in releases/<version>/release.yaml",
-          ),
-        );
-      continue;
-    }
-    const { contents, directories } = listFolder(root, file);
-    const manifest = `${file}/${RELEASE_FILE}`;
-    let loaded: Loaded<ReleaseManifest>;
-    if (contents.includes(RELEASE_FILE) || directories.includes(RELEASE_FILE)) {
-      loaded = load<ReleaseManifest>("release", manifest);
-    } else {
-      loaded = { file: manifest };
+    if (entry.isDirectory()) folders.push(entry.name);
+    else if (!isIgnorable(entry.name))
       tree.findings.push(
-        error(
+        warning(
           "layout",
-          at(manifest),
-          `is missing: the release folder ${file}/ has no ${RELEASE_FILE}`,
-          "add the manifest, or remove the folder",
+          at(`releases/${entry.name}`),
+          "is not a release folder and is ignored",
+          "a release lives in releases/<version>/release.yaml",
         ),
       );
-    }
-    tree.releases.push({ ...loaded, folder: entry.name, contents, directories });
+  }
+  const { records, threads } = await readReleases(root, folders, options.jobs ?? 1);
+  tree.threads = threads;
+  for (const record of records) {
+    tree.findings.push(...record.findings, ...(record.manifest?.findings ?? []));
+    if (record.manifest) tree.fileCount++;
+    const loaded = record.manifest
+      ? toLoaded<ReleaseManifest>(record.manifest)
+      : { file: `releases/${record.folder}/${RELEASE_FILE}` };
+    const { folder, contents, directories } = record;
+    tree.releases.push({ ...loaded, folder, contents, directories });
   }
 
   for (const entry of listDirectory(root, "policies")) {
@@ -126,77 +127,10 @@ export function loadTree(root: string): RepositoryTree {
   return tree;
 }
 
-function loadDocument<T>(
-  root: string,
-  kind: DocumentKind,
-  file: string,
-  findings: Finding[],
-): Loaded<T> {
-  const source = readYamlSource(join(root, file), file);
-  if (source.finding) {
-    findings.push(source.finding);
-    return { file };
-  }
-  checkSchemaHeader(kind, file, source.text, findings);
-  const parsed = parseYaml(source.text, file);
-  findings.push(...parsed.findings);
-  if (!parsed.yaml) return { file };
-  // A value the parser already reported (`channel: no`) needs no second finding from the schema.
-  const reported = new Set(parsed.findings.map((f) => `${f.line}:${f.column}`));
-  const schemaFindings = checkSchema(kind, parsed.yaml).filter(
-    (f) => !reported.has(`${f.line}:${f.column}`),
-  );
-  findings.push(...schemaFindings);
-  const ok = schemaFindings.length === 0 && parsed.findings.length === 0;
-  return { file, yaml: parsed.yaml, ...(ok ? { data: parsed.yaml.value as T } : {}) };
-}
-
-const HEADER = /^# yaml-language-server: \$schema=(\S+)/;
-
-/** Editors find the schema through the first line; a wrong path silently disables checking. */
-function checkSchemaHeader(kind: DocumentKind, file: string, text: string, findings: Finding[]) {
-  const expected = posix.relative(posix.dirname(file), `schemas/${schemaFileOf(kind)}`);
-  const match = HEADER.exec(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  if (!match) {
-    findings.push(
-      warning(
-        "schema-header",
-        at(file),
-        "has no schema header, so editors cannot check it as you type",
-        `make the first line: # yaml-language-server: $schema=${expected}`,
-      ),
-    );
-  } else if (match[1] !== expected) {
-    findings.push(
-      warning(
-        "schema-header",
-        { file, line: 1, column: 33 },
-        `the schema header names ${match[1]}, but a ${kind} document's schema is ${expected}`,
-        `make the first line: # yaml-language-server: $schema=${expected}`,
-      ),
-    );
-  }
-}
-
 function listDirectory(root: string, dir: string): Dirent[] {
   const path = join(root, dir);
   if (!existsSync(path)) return [];
   return readdirSync(path, { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name));
-}
-
-/** All files and folders below a release folder, relative to it, in name order. */
-function listFolder(root: string, folder: string): { contents: string[]; directories: string[] } {
-  const base = join(root, folder);
-  const contents: string[] = [];
-  const directories: string[] = [];
-  for (const entry of readdirSync(base, { withFileTypes: true, recursive: true })) {
-    const parent = (entry as Dirent & { parentPath?: string }).parentPath ?? entry.path;
-    const rel = relative(base, join(parent, entry.name)).split("\\").join("/");
-    (entry.isDirectory() ? directories : contents).push(rel);
-  }
-  contents.sort(compareNames);
-  directories.sort(compareNames);
-  return { contents, directories };
 }
 
 /** Accepts `<name>.yaml`; a `.yml` file or a stray file gets a finding instead of being skipped. */
@@ -214,11 +148,6 @@ function yamlName(entry: Dirent, file: string, findings: Finding[]): string | un
 
 function isIgnorable(name: string): boolean {
   return name.startsWith(".") || /\.(md|txt)$/i.test(name);
-}
-
-/** Byte order of names, as git and `ls` with LC_ALL=C sort them. */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function at(file: string) {

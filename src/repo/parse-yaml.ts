@@ -358,18 +358,15 @@ function rangeStart(node: unknown): number | undefined {
 
 /**
  * Text the fast path leaves to the careful parse: tabs, merge keys, explicit keys, document
- * markers and directives, `__proto__`. Tags and aliases need no scan: the fast schema has no
- * explicit tags, and anchors trip the listener below, so js-yaml throws on either.
+ * markers and directives, `__proto__`, and anything that looks like an anchor (`&name` where
+ * a node starts). Tags and aliases need no scan: the fast schema has no explicit tags, and an
+ * alias without an anchor makes js-yaml throw.
  */
-const FAST_PATH_UNSAFE = /\t|<<|^[ ]*\?[ ]|^(?:---|\.\.\.|%)|__proto__/m;
+const FAST_PATH_UNSAFE = /\t|<<|^[ ]*\?[ ]|^(?:---|\.\.\.|%)|__proto__|(?:^|[\s[{,])&[^\s,[\]{}]/m;
 
 class NeedsCarefulParse extends Error {}
 
 const fastSchema = buildFastSchema();
-
-const refuseAnchors = (event: string, state: { anchor?: string | null }) => {
-  if (event === "close" && state.anchor) throw new NeedsCarefulParse("anchor");
-};
 
 /**
  * js-yaml with exactly the `yaml` package's YAML 1.2 core resolution of plain scalars, plus a
@@ -379,16 +376,22 @@ const refuseAnchors = (event: string, state: { anchor?: string | null }) => {
 function parseFast(text: string): unknown {
   if (FAST_PATH_UNSAFE.test(text)) return undefined;
   try {
-    const value = jsyaml.load(text, {
-      schema: fastSchema,
-      json: false,
-      listener: refuseAnchors as jsyaml.LoadOptions["listener"],
-    });
+    const value = jsyaml.load(text, { schema: fastSchema, json: false });
     if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
     return value;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a plain scalar can be anything but a string, judged by its first character: every
+ * core tag (null, bool, int, float) and every YAML 1.1 reading starts with one of these. Keys
+ * such as `version` or `components` are thus settled without running a regular expression.
+ */
+const NON_STRING_START = new Set("~nNtTfFyYoO.+-=0123456789");
+function mayResolve(s: string): boolean {
+  return s.length === 0 || NON_STRING_START.has(s.charAt(0));
 }
 
 function buildFastSchema(): jsyaml.Schema {
@@ -415,7 +418,10 @@ function buildFastSchema(): jsyaml.Schema {
     ([tag, forms]) =>
       new jsyaml.Type(tag, {
         kind: "scalar",
-        resolve: (data: unknown) => forms.some((f) => f.test.test(String(data ?? ""))),
+        resolve: (data: unknown) => {
+          const s = String(data ?? "");
+          return mayResolve(s) && forms.some((f) => f.test.test(s));
+        },
         construct: (data: unknown) => {
           const s = String(data ?? "");
           const form = forms.find((f) => f.test.test(s));
@@ -426,7 +432,8 @@ function buildFastSchema(): jsyaml.Schema {
   );
   const tripwire = new jsyaml.Type("tag:pinline,2024:yaml11", {
     kind: "scalar",
-    resolve: (data: unknown) => typeof data === "string" && yaml11Reading(data) !== undefined,
+    resolve: (data: unknown) =>
+      typeof data === "string" && mayResolve(data) && yaml11Reading(data) !== undefined,
     construct: () => {
       throw new NeedsCarefulParse("a plain scalar YAML 1.1 reads differently");
     },

@@ -1,12 +1,11 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { error, type Finding } from "./findings.js";
 
 /** Larger YAML files are refused before they are read: no manifest or pin comes near this. */
 export const MAX_YAML_BYTES = 1024 * 1024;
 
 export type SourceResult = { text: string; finding?: undefined } | { finding: Finding };
-
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
  * Reads a YAML file as UTF-8 text: refuses directories, oversized files and bytes that are
@@ -21,26 +20,8 @@ export function readYamlSource(absolutePath: string, file: string): SourceResult
   }
   try {
     const stats = fstatSync(fd);
-    if (stats.isDirectory()) {
-      return {
-        finding: error(
-          "file",
-          at(file),
-          "is a directory, but a YAML file must be here",
-          "move its contents elsewhere or rename it",
-        ),
-      };
-    }
-    if (stats.size > MAX_YAML_BYTES) {
-      return {
-        finding: error(
-          "file",
-          at(file),
-          `is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; YAML files here are limited to ${MAX_YAML_BYTES / 1024 / 1024} MiB`,
-          "is this the file you meant to commit?",
-        ),
-      };
-    }
+    const refusal = refuseByStats(stats, file);
+    if (refusal) return refusal;
     const bytes = Buffer.allocUnsafe(stats.size);
     let read = 0;
     while (read < stats.size) {
@@ -54,14 +35,36 @@ export function readYamlSource(absolutePath: string, file: string): SourceResult
   }
 }
 
+function refuseByStats(stats: Stats, file: string): SourceResult | undefined {
+  if (stats.isDirectory()) {
+    return {
+      finding: error(
+        "file",
+        at(file),
+        "is a directory, but a YAML file must be here",
+        "move its contents elsewhere or rename it",
+      ),
+    };
+  }
+  if (stats.size > MAX_YAML_BYTES) {
+    return {
+      finding: error(
+        "file",
+        at(file),
+        `is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; YAML files here are limited to ${MAX_YAML_BYTES / 1024 / 1024} MiB`,
+        "is this the file you meant to commit?",
+      ),
+    };
+  }
+  return undefined;
+}
+
 /** UTF-8 with an optional byte-order mark; anything else names the first bad byte. */
 export function decodeYamlBytes(bytes: Uint8Array, file: string): SourceResult {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!isUtf8(buffer)) {
     const offset = firstInvalidUtf8Offset(bytes);
-    const before = Buffer.from(bytes.subarray(0, offset)).toString("utf8");
+    const before = buffer.subarray(0, offset).toString("utf8");
     const lines = before.split("\n");
     const line = lines.length;
     const column = (lines[line - 1]?.length ?? 0) + 1;
@@ -75,6 +78,8 @@ export function decodeYamlBytes(bytes: Uint8Array, file: string): SourceResult {
       ),
     };
   }
+  const hasBom = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
+  const text = buffer.toString("utf8", hasBom ? 3 : 0);
   if (text.trim() === "") {
     return {
       finding: error("empty", at(file), "is empty", "a YAML document with its fields must be here"),

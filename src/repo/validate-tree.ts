@@ -4,12 +4,14 @@ import { checkPolicies } from "./check-policies.js";
 import { checkReleases } from "./check-releases.js";
 import { checkRollout } from "./check-rollout.js";
 import { countFindings, type Finding, sortFindings } from "./findings.js";
-import { loadTree, type RepositoryTree } from "./load-tree.js";
+import { type LoadOptions, loadTree, type RepositoryTree } from "./load-tree.js";
 
 export interface ValidationReport {
   root: string;
   /** How many YAML files were read, and of which kind. */
   counts: { files: number; releases: number; policies: number; environments: number };
+  /** How many threads read the release folders (worker threads for large trees). */
+  threads: number;
   errors: number;
   warnings: number;
   /** Sorted by file, then position. */
@@ -21,8 +23,11 @@ export interface ValidationReport {
  * `pinline validate`: every YAML file against its schema, then the rules that span files.
  * Problems are findings; only a root that is no pinline repository throws (UsageError).
  */
-export function validateTree(root: string): ValidationReport {
-  const tree = loadTree(root);
+export async function validateTree(
+  root: string,
+  options: LoadOptions = {},
+): Promise<ValidationReport> {
+  const tree = await loadTree(root, options);
   const catalog = buildCatalog(tree);
   const findings = sortFindings([
     ...tree.findings,
@@ -39,6 +44,7 @@ export function validateTree(root: string): ValidationReport {
       policies: tree.policies.length + (tree.rollout ? 1 : 0),
       environments: tree.environments.length,
     },
+    threads: tree.threads,
     ...countFindings(findings),
     findings,
     tree,
