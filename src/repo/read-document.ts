@@ -55,9 +55,22 @@ export function toLoaded<T>(record: DocumentRecord): Loaded<T> {
 
 const HEADER = /^# yaml-language-server: \$schema=(\S+)/;
 
+/** The schema path a document's header should name, relative to its folder (cached per folder). */
+const expectedHeaders = new Map<string, string>();
+function expectedHeader(kind: DocumentKind, file: string): string {
+  const depth = file.split("/").length - 1;
+  const key = `${kind}:${depth}`;
+  let expected = expectedHeaders.get(key);
+  if (expected === undefined) {
+    expected = posix.relative(posix.dirname(file), `schemas/${schemaFileOf(kind)}`);
+    expectedHeaders.set(key, expected);
+  }
+  return expected;
+}
+
 /** Editors find the schema through the first line; a wrong path silently disables checking. */
 function checkSchemaHeader(kind: DocumentKind, file: string, text: string, findings: Finding[]) {
-  const expected = posix.relative(posix.dirname(file), `schemas/${schemaFileOf(kind)}`);
+  const expected = expectedHeader(kind, file);
   const match = HEADER.exec(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   if (!match) {
     findings.push(

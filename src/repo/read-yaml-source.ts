@@ -7,9 +7,12 @@ export const MAX_YAML_BYTES = 1024 * 1024;
 
 export type SourceResult = { text: string; finding?: undefined } | { finding: Finding };
 
+/** One buffer for every read: a file larger than the limit shows itself by filling it. */
+const scratch = Buffer.allocUnsafe(MAX_YAML_BYTES + 1);
+
 /**
- * Reads a YAML file as UTF-8 text: refuses directories, oversized files and bytes that are
- * not UTF-8, each with the place to look.
+ * Reads a YAML file as UTF-8 text: refuses directories, oversized files (after reading no more
+ * than the limit) and bytes that are not UTF-8, each with the place to look.
  */
 export function readYamlSource(absolutePath: string, file: string): SourceResult {
   let fd: number;
@@ -19,44 +22,49 @@ export function readYamlSource(absolutePath: string, file: string): SourceResult
     return { finding: error("file", at(file), describeOpenError(cause)) };
   }
   try {
-    const stats = fstatSync(fd);
-    const refusal = refuseByStats(stats, file);
-    if (refusal) return refusal;
-    const bytes = Buffer.allocUnsafe(stats.size);
-    let read = 0;
-    while (read < stats.size) {
-      const n = readSync(fd, bytes, read, stats.size - read, read);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, scratch, length, scratch.length - length, length);
       if (n === 0) break;
-      read += n;
+      length += n;
+      if (length === scratch.length)
+        return refuseByStats(fstatSync(fd), file) ?? tooLarge(file, length);
     }
-    return decodeYamlBytes(bytes.subarray(0, read), file);
+    return decodeYamlBytes(scratch.subarray(0, length), file);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "EISDIR") return isDirectory(file);
+    throw cause;
   } finally {
     closeSync(fd);
   }
 }
 
 function refuseByStats(stats: Stats, file: string): SourceResult | undefined {
-  if (stats.isDirectory()) {
-    return {
-      finding: error(
-        "file",
-        at(file),
-        "is a directory, but a YAML file must be here",
-        "move its contents elsewhere or rename it",
-      ),
-    };
-  }
-  if (stats.size > MAX_YAML_BYTES) {
-    return {
-      finding: error(
-        "file",
-        at(file),
-        `is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; YAML files here are limited to ${MAX_YAML_BYTES / 1024 / 1024} MiB`,
-        "is this the file you meant to commit?",
-      ),
-    };
-  }
+  if (stats.isDirectory()) return isDirectory(file);
+  if (stats.size > MAX_YAML_BYTES) return tooLarge(file, stats.size);
   return undefined;
+}
+
+function isDirectory(file: string): SourceResult {
+  return {
+    finding: error(
+      "file",
+      at(file),
+      "is a directory, but a YAML file must be here",
+      "move its contents elsewhere or rename it",
+    ),
+  };
+}
+
+function tooLarge(file: string, size: number): SourceResult {
+  return {
+    finding: error(
+      "file",
+      at(file),
+      `is ${(size / 1024 / 1024).toFixed(1)} MiB; YAML files here are limited to ${MAX_YAML_BYTES / 1024 / 1024} MiB`,
+      "is this the file you meant to commit?",
+    ),
+  };
 }
 
 /** UTF-8 with an optional byte-order mark; anything else names the first bad byte. */
