@@ -167,10 +167,26 @@ const cases: Case[] = [
           "",
         ].join("\n"),
       );
+      writeFileSync(
+        join(r, "releases/2.4.1-stable/release.yaml.asc"),
+        "(presence is all validate checks)",
+      );
     },
     expected: [
       "releases/2.4.1-stable/release.yaml:2:10: error: 2.4.1-stable is the same version as releases/2.4.1/",
     ],
+  },
+  {
+    name: "refuses an unsigned release on a channel production allows",
+    prepare: (r) => rmSync(join(r, "releases/2.4.0/release.yaml.asc")),
+    expected: [
+      "releases/2.4.0/release.yaml:3:10: error: 2.4.0 is not signed (releases/2.4.0/release.yaml.asc is missing), but policies/production.yaml lets stable releases into production",
+    ],
+  },
+  {
+    name: "lets a nightly that production never receives go unsigned",
+    prepare: (r) => rmSync(join(r, "releases/2.5.0-nightly.20240315/release.yaml.asc")),
+    expected: [],
   },
   // --- policies -------------------------------------------------------------------------------
   {

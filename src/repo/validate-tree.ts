@@ -3,6 +3,7 @@ import { checkEnvironments } from "./check-environments.js";
 import { checkPolicies } from "./check-policies.js";
 import { checkReleases } from "./check-releases.js";
 import { checkRollout } from "./check-rollout.js";
+import { checkSignatures } from "./check-signatures.js";
 import { countFindings, type Finding, sortFindings } from "./findings.js";
 import { type LoadOptions, loadTree, type RepositoryTree } from "./load-tree.js";
 
@@ -35,6 +36,7 @@ export async function validateTree(
     ...checkPolicies(tree.policies, catalog),
     ...checkRollout(tree.rollout, tree.environments.length, catalog),
     ...checkEnvironments(tree.environments, catalog, tree.rollout !== undefined),
+    ...checkSignatures(tree.releases, tree.policies, catalog),
   ]);
   return {
     root,
