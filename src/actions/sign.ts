@@ -1,0 +1,47 @@
+import { resolve } from "node:path";
+import * as core from "@actions/core";
+import { PinlineError } from "../core/errors.js";
+import { signRelease } from "../trust/sign-release.js";
+
+/**
+ * actions/sign: signs releases/<version>/release.yaml with the key from a secret and adds the
+ * signature to release.yaml.asc. The key and passphrase are masked line by line before anything
+ * else runs, so no log line can show them.
+ */
+async function run(): Promise<void> {
+  const armoredPrivateKey = core.getInput("private-key", { required: true });
+  for (const line of armoredPrivateKey.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
+  const passphrase = core.getInput("passphrase");
+  if (passphrase) core.setSecret(passphrase);
+
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const root = resolve(workspace, core.getInput("root") || ".");
+  const signed = await signRelease({
+    root,
+    releaseDir: resolve(root, core.getInput("release", { required: true })),
+    armoredPrivateKey,
+    ...(passphrase ? { passphrase } : {}),
+  });
+  core.setOutput("signature-file", signed.file);
+  core.setOutput("signatures", signed.signatures);
+  core.setOutput("signer", signed.signer.fingerprint);
+  await core.summary
+    .addHeading("pinline sign", 2)
+    .addTable([
+      [
+        { data: "signature file", header: true },
+        { data: "signed by", header: true },
+        { data: "signatures in the file", header: true },
+      ],
+      [
+        signed.file,
+        `${signed.signer.fingerprint} ${signed.signer.userId ?? ""}`,
+        String(signed.signatures),
+      ],
+    ])
+    .write();
+}
+
+run().catch((error: unknown) => {
+  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+});

@@ -1,0 +1,34 @@
+import { resolve } from "node:path";
+import * as core from "@actions/core";
+import { PinlineError } from "../core/errors.js";
+import { renderVerificationSummary } from "../notify/verification-summary.js";
+import { verifyRelease } from "../trust/verify-release.js";
+
+/**
+ * actions/verify: the release's signatures against keys/ and the policy's threshold, and with
+ * `artifacts`, every component against its size and sha256. Fails the step when either fails.
+ */
+async function run(): Promise<void> {
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const root = resolve(workspace, core.getInput("root") || ".");
+  const artifacts = core.getInput("artifacts");
+  const result = await verifyRelease({
+    root,
+    releaseDir: resolve(root, core.getInput("release", { required: true })),
+    ...(artifacts ? { artifactsDir: resolve(workspace, artifacts) } : {}),
+  });
+  core.setOutput("ok", result.ok);
+  core.setOutput("valid-signatures", result.signatures.validKeys.length);
+  core.setOutput("threshold", result.signatures.threshold);
+  for (const problem of result.keyProblems)
+    core.warning(`${problem.file}: ${problem.reason}`, { file: problem.file });
+  await core.summary.addRaw(renderVerificationSummary(result), true).write();
+  if (!result.ok) {
+    core.error(result.summary, { title: "pinline verify", file: result.file, startLine: 1 });
+    core.setFailed(`pinline verify: ${result.file}: ${result.summary}`);
+  }
+}
+
+run().catch((error: unknown) => {
+  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+});

@@ -1,0 +1,44 @@
+import { resolve } from "node:path";
+import { InvalidArgumentError, Option } from "commander";
+import { findRoot } from "../repo/find-root.js";
+
+/** Where a command writes: stdout for results, stderr for errors (tests pass their own). */
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export const rootOption = () =>
+  new Option("--root <dir>", "the repository (default: the one around the current directory)");
+
+export const jsonOption = () => new Option("--json", "machine-readable output on stdout");
+
+/** --root as given, or the repository around the current directory. */
+export function resolveRoot(options: { root?: string }): string {
+  return options.root ? resolve(options.root) : findRoot(process.cwd());
+}
+
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError("expected a whole number of 1 or more");
+  }
+  return n;
+}
+
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** A plain text table: columns padded to their widest cell, the last one left ragged. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  const line = (row: readonly string[]) =>
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ");
+  return `${rows.map(line).join("\n")}\n`;
+}
