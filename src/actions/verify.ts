@@ -16,6 +16,7 @@ async function run(): Promise<void> {
     root,
     releaseDir: resolve(root, core.getInput("release", { required: true })),
     ...(artifacts ? { artifactsDir: resolve(workspace, artifacts) } : {}),
+    ...(core.getBooleanInput("fetch") ? { fetch: true } : {}),
   });
   core.setOutput("ok", result.ok);
   core.setOutput("valid-signatures", result.signatures.validKeys.length);

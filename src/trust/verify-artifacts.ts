@@ -41,7 +41,8 @@ export interface ArtifactVerdict {
   actualSize?: number;
   /** Present when the whole file was read. */
   actualSha256?: string;
-  verdict: "valid" | "invalid" | "missing";
+  /** "unchecked": nothing to check it against here (an image reference when fetching). */
+  verdict: "valid" | "invalid" | "missing" | "unchecked";
   reason: string;
 }
 
@@ -142,12 +143,20 @@ async function verifyComponent(
   if (!isInside(realDir, real))
     return { ...base, path, verdict: "invalid", reason: REFUSED_ESCAPE };
 
-  const read = await readBounded(real, size, openFile);
-  if ("reason" in read) return { ...base, path, verdict: "invalid", reason: read.reason };
+  return judge({ ...base, path }, await readBounded(real, size, openFile), size, expected.sha256);
+}
+
+/** The verdict on a bounded read, against the manifest's size and digest. */
+export function judge(
+  base: Omit<ArtifactVerdict, "verdict" | "reason">,
+  read: BoundedRead,
+  size: number,
+  sha256: string,
+): ArtifactVerdict {
+  if ("reason" in read) return { ...base, verdict: "invalid", reason: read.reason };
   if (read.tooLong) {
     return {
       ...base,
-      path,
       verdict: "invalid",
       reason: `is longer than the manifest's size (${size} bytes): refused without reading further`,
     };
@@ -157,35 +166,27 @@ async function verifyComponent(
     return {
       ...base,
       ...actual,
-      path,
       verdict: "invalid",
       reason: `is ${read.bytes} bytes, shorter than the manifest's size (${size} bytes)`,
     };
   }
-  if (read.sha256 !== expected.sha256) {
+  if (read.sha256 !== sha256) {
     return {
       ...base,
       ...actual,
-      path,
       verdict: "invalid",
-      reason: `sha256 mismatch: expected ${expected.sha256}, got ${read.sha256}`,
+      reason: `sha256 mismatch: expected ${sha256}, got ${read.sha256}`,
     };
   }
-  return {
-    ...base,
-    ...actual,
-    path,
-    verdict: "valid",
-    reason: `size (${size} bytes) and sha256 match`,
-  };
+  return { ...base, ...actual, verdict: "valid", reason: `size (${size} bytes) and sha256 match` };
 }
 
-type Expectations =
+export type Expectations =
   | { size: number; sha256: string; problem?: undefined }
   | { size?: number; sha256: string; problem: string };
 
 /** The size in bytes and the digest, or why the manifest's values cannot be checked against. */
-function readExpectations(component: Component | undefined): Expectations {
+export function readExpectations(component: Component | undefined): Expectations {
   if (component === null || typeof component !== "object") {
     return {
       sha256: "",
@@ -251,7 +252,7 @@ async function locate(name: string, component: Component, dir: string): Promise<
   return { kind: "file", path: only, absolute: resolve(dir, only) };
 }
 
-type BoundedRead =
+export type BoundedRead =
   | { bytes: number; sha256: string; tooLong: false }
   | { tooLong: true }
   | { reason: string };

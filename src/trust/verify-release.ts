@@ -7,6 +7,7 @@ import { parseVersion } from "../core/version.js";
 import { RELEASE_FILE, ROLLOUT_FILE } from "../repo/layout.js";
 import { parseYaml } from "../repo/parse-yaml.js";
 import { readDocument } from "../repo/read-document.js";
+import { fetchArtifacts } from "./fetch-artifacts.js";
 import { loadKeyring } from "./keyring.js";
 import { type ArtifactVerdict, verifyArtifacts } from "./verify-artifacts.js";
 import { type VerifyResult, verifyBytes } from "./verify-manifest.js";
@@ -38,6 +39,8 @@ export async function verifyRelease(input: {
   root: string;
   releaseDir: string;
   artifactsDir?: string;
+  /** Download the components published at https URLs and check them (without artifactsDir). */
+  fetch?: boolean;
   now?: Date;
 }): Promise<ReleaseVerification> {
   const now = input.now ?? new Date();
@@ -79,7 +82,9 @@ export async function verifyRelease(input: {
   }
   const artifacts = input.artifactsDir
     ? await verifyArtifacts({ manifest, artifactsDir: resolve(input.artifactsDir) })
-    : undefined;
+    : input.fetch
+      ? await fetchArtifacts({ manifest })
+      : undefined;
   const badArtifact = artifacts?.find(
     (a) =>
       a.verdict === "invalid" ||
@@ -90,7 +95,7 @@ export async function verifyRelease(input: {
     ? signatures.reason
     : badArtifact
       ? `component ${badArtifact.component} (${badArtifact.path}): ${badArtifact.reason}`
-      : `${signatures.reason}${artifacts ? `; ${artifacts.filter((a) => a.verdict === "valid").length} artifacts match` : ""}`;
+      : `${signatures.reason}${artifacts ? `; ${describeArtifacts(artifacts)}` : ""}`;
   return {
     file,
     version: manifest.version,
@@ -101,6 +106,17 @@ export async function verifyRelease(input: {
     ok,
     summary,
   };
+}
+
+function describeArtifacts(artifacts: readonly ArtifactVerdict[]): string {
+  const valid = artifacts.filter((a) => a.verdict === "valid").length;
+  const unchecked = artifacts.filter((a) => a.verdict === "unchecked").length;
+  const missing = artifacts.filter((a) => a.verdict === "missing").length;
+  return [
+    `${valid} artifact${valid === 1 ? "" : "s"} match`,
+    ...(unchecked > 0 ? [`${unchecked} not checked`] : []),
+    ...(missing > 0 ? [`${missing} optional missing`] : []),
+  ].join(", ");
 }
 
 function readManifest(bytes: Buffer, file: string): ReleaseManifest {

@@ -9,6 +9,7 @@ export function verifyCommand(io: Io): Command {
     )
     .argument("<release-dir>", "the release folder, such as releases/2.4.1")
     .option("--artifacts <dir>", "local copies of the components, checked against size and sha256")
+    .option("--fetch", "download the components published at https URLs and check them instead")
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(
