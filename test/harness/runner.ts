@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { repoRoot } from "./example-repo.js";
 
 export interface ActionRun {
@@ -39,11 +40,16 @@ export function runAction(
     writeFileSync(files.output, "");
     writeFileSync(files.summary, "");
     writeFileSync(files.event, JSON.stringify(options.event ?? {}));
+    // The runner sets every input: the caller's, else the default in action.yml.
+    const action = parse(readFileSync(join(repoRoot, "actions", name, "action.yml"), "utf8"));
+    const declared = (action.inputs ?? {}) as Record<string, { default?: string }>;
+    const values: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(declared)) {
+      if (spec.default !== undefined) values[key] = String(spec.default);
+    }
+    Object.assign(values, options.inputs ?? {});
     const inputs = Object.fromEntries(
-      Object.entries(options.inputs ?? {}).map(([k, v]) => [
-        `INPUT_${k.replace(/ /g, "_").toUpperCase()}`,
-        v,
-      ]),
+      Object.entries(values).map(([k, v]) => [`INPUT_${k.replace(/ /g, "_").toUpperCase()}`, v]),
     );
     const result = spawnSync(process.execPath, [join(repoRoot, "dist", `${name}.js`)], {
       cwd: options.workspace,
