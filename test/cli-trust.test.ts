@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { afterAll, describe, expect, it } from "vitest";
@@ -21,12 +21,6 @@ const KEY_1 = join(repoRoot, "examples/signing-keys/cm-diagnostics-example-1.pri
 const KEY_2 = join(repoRoot, "examples/signing-keys/cm-diagnostics-example-2.private.asc");
 const FPR_1 = "EF13F75E36F1146F2C0430C21D01C25370214718";
 
-function exampleWithKeys(): string {
-  const root = copyExample();
-  cpSync(join(repoRoot, "keys"), join(root, "keys"), { recursive: true });
-  return root;
-}
-
 describe("pinline verify", () => {
   it("trusts the example release 2.4.1: two good signatures from the two example keys", () => {
     const run = runPinline(["verify", "releases/2.4.1"]);
@@ -39,7 +33,7 @@ describe("pinline verify", () => {
   });
 
   it("refuses 2.4.1 with one byte changed, naming the file and the reason", () => {
-    const root = exampleWithKeys();
+    const root = copyExample();
     edit(root, "releases/2.4.1/release.yaml", replaceOnce("Memory leak", "Memory leek"));
     const run = runPinline(["verify", "releases/2.4.1"], { cwd: root });
     expect(run.code).toBe(1);
@@ -49,7 +43,7 @@ describe("pinline verify", () => {
   });
 
   it("refuses a release without a signature file and says how to sign it", () => {
-    const root = exampleWithKeys();
+    const root = copyExample();
     rmSync(join(root, "releases/2.4.1/release.yaml.asc"));
     const run = runPinline(["verify", "releases/2.4.1"], { cwd: root });
     expect(run.code).toBe(1);
@@ -73,7 +67,7 @@ describe("pinline verify", () => {
 
 describe("pinline sign", () => {
   it("collects two signers in one release.yaml.asc and refuses the same signer twice", () => {
-    const root = exampleWithKeys();
+    const root = copyExample();
     rmSync(join(root, "releases/2.4.0/release.yaml.asc"));
     const first = runPinline(["sign", "releases/2.4.0", "--key", KEY_1], { cwd: root });
     expect(first.stdout).toBe("signed: releases/2.4.0/release.yaml.asc now holds 1 signature\n");
@@ -92,7 +86,7 @@ describe("pinline sign", () => {
   });
 
   it("unlocks an encrypted key with the passphrase from the environment, never from argv", async () => {
-    const root = exampleWithKeys();
+    const root = copyExample();
     const { privateKey, publicKey } = await openpgp.generateKey({
       type: "ecc",
       curve: "ed25519Legacy",
@@ -105,55 +99,29 @@ describe("pinline sign", () => {
     writeFileSync(join(root, "keys/encrypted.asc"), publicKey);
     rmSync(join(root, "releases/2.5.0-nightly.20240315/release.yaml.asc"));
 
-    const unset = runPinline(
-      [
-        "sign",
-        "releases/2.5.0-nightly.20240315",
-        "--key",
-        keyFile,
-        "--passphrase-env",
-        "SIGNING_PASSPHRASE",
-      ],
-      {
-        cwd: root,
-        env: { SIGNING_PASSPHRASE: undefined },
-      },
-    );
+    const sign = (passphrase: string | undefined) =>
+      runPinline(
+        [
+          "sign",
+          "releases/2.5.0-nightly.20240315",
+          "--key",
+          keyFile,
+          "--passphrase-env",
+          "SIGNING_PASSPHRASE",
+        ],
+        { cwd: root, env: { SIGNING_PASSPHRASE: passphrase } },
+      );
+
+    const unset = sign(undefined);
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain("--passphrase-env names SIGNING_PASSPHRASE, which is not set");
 
-    const wrong = runPinline(
-      [
-        "sign",
-        "releases/2.5.0-nightly.20240315",
-        "--key",
-        keyFile,
-        "--passphrase-env",
-        "SIGNING_PASSPHRASE",
-      ],
-      {
-        cwd: root,
-        env: { SIGNING_PASSPHRASE: "wrong" },
-      },
-    );
+    const wrong = sign("wrong");
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/wrong passphrase/i);
     expect(existsSync(join(root, "releases/2.5.0-nightly.20240315/release.yaml.asc"))).toBe(false);
 
-    const signed = runPinline(
-      [
-        "sign",
-        "releases/2.5.0-nightly.20240315",
-        "--key",
-        keyFile,
-        "--passphrase-env",
-        "SIGNING_PASSPHRASE",
-      ],
-      {
-        cwd: root,
-        env: { SIGNING_PASSPHRASE: "correct horse battery staple" },
-      },
-    );
+    const signed = sign("correct horse battery staple");
     expect(signed.code).toBe(0);
     // The nightly only reaches pre-production, whose policy wants 1 signature.
     const verified = runPinline(["verify", "releases/2.5.0-nightly.20240315"], { cwd: root });
@@ -180,7 +148,7 @@ describe("pinline keys", () => {
   });
 
   it("adds a sound key once, and refuses private keys and weak keys", async () => {
-    const root = exampleWithKeys();
+    const root = copyExample();
     const sound = await openpgp.generateKey({
       type: "ecc",
       curve: "ed25519Legacy",
@@ -220,7 +188,7 @@ describe("pinline keys", () => {
 
 describe("pinline release create", () => {
   it("scaffolds a release with checksums that validate reports only as unsigned, then signs and verifies it with its artifacts", () => {
-    const root = exampleWithKeys();
+    const root = copyExample();
     const artifacts = join(root, "artifacts");
     mkdirSync(artifacts);
     writeFileSync(join(artifacts, "backend-2.4.2.tar"), "backend image bytes\n");
@@ -263,7 +231,7 @@ describe("pinline release create", () => {
   });
 
   it("refuses a version that exists or does not sort after its channel's latest", () => {
-    const root = exampleWithKeys();
+    const root = copyExample();
     const exists = runPinline(["release", "create", "2.4.1"], { cwd: root });
     expect(exists.code).toBe(1);
     expect(exists.stderr).toMatch(/2\.4\.1 already exists/);

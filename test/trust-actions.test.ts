@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -13,12 +13,6 @@ const KEY_1 = readFileSync(
   "utf8",
 );
 
-function workspace(): string {
-  const root = copyExample();
-  cpSync(join(repoRoot, "keys"), join(root, "keys"), { recursive: true });
-  return root;
-}
-
 describe("actions/sign", () => {
   it("declares node24, its bundle, and a secret key input", () => {
     const action = parse(readFileSync(join(repoRoot, "actions/sign/action.yml"), "utf8"));
@@ -27,7 +21,7 @@ describe("actions/sign", () => {
   });
 
   it("signs, masks every line of the key before anything else, and never prints it", () => {
-    const root = workspace();
+    const root = copyExample();
     rmSync(join(root, "releases/2.4.0/release.yaml.asc"));
     const run = runAction("sign", {
       workspace: root,
@@ -56,7 +50,7 @@ describe("actions/sign", () => {
   });
 
   it("fails without touching the signature file when the key is not a private key", () => {
-    const root = workspace();
+    const root = copyExample();
     const before = readFileSync(join(root, "releases/2.4.0/release.yaml.asc"), "utf8");
     const publicKey = readFileSync(join(root, "keys/cm-diagnostics-example-1.asc"), "utf8");
     const run = runAction("sign", {
@@ -72,7 +66,7 @@ describe("actions/sign", () => {
 describe("actions/verify", () => {
   it("trusts the example release and reports each signature in the summary", () => {
     const run = runAction("verify", {
-      workspace: workspace(),
+      workspace: copyExample(),
       inputs: { release: "releases/2.4.1" },
     });
     expect(run.code).toBe(0);
@@ -82,7 +76,7 @@ describe("actions/verify", () => {
   });
 
   it("fails the step with an annotation on the manifest when it was changed after signing", () => {
-    const root = workspace();
+    const root = copyExample();
     edit(root, "releases/2.4.1/release.yaml", replaceOnce("Memory leak", "Memory leek"));
     const run = runAction("verify", { workspace: root, inputs: { release: "releases/2.4.1" } });
     expect(run.code).toBe(1);

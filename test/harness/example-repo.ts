@@ -9,11 +9,11 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 const made: string[] = [];
 
-/** A copy of the example repository (releases/, policies/, environments/) in a temp folder. */
+/** A copy of the example repository (its data, schemas and trusted keys) in a temp folder. */
 export function copyExample(): string {
   const root = mkdtempSync(join(tmpdir(), "pinline-test-"));
   made.push(root);
-  for (const dir of ["releases", "policies", "environments", "schemas"]) {
+  for (const dir of ["releases", "policies", "environments", "schemas", "keys"]) {
     cpSync(join(repoRoot, dir), join(root, dir), { recursive: true });
   }
   return root;
