@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const packageVersion = JSON.parse(await readFile(join(root, "package.json"), "utf8")).version;
 const dist = join(root, "dist");
 const check = process.argv.includes("--check");
 
@@ -57,6 +58,7 @@ try {
     logLevel: "warning",
     absWorkingDir: root,
     plugins: [sideEffectFree],
+    define: { __PINLINE_VERSION__: JSON.stringify(packageVersion) },
   };
   const cli = await build({
     ...common,

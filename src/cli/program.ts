@@ -1,5 +1,4 @@
 import { Command, CommanderError } from "commander";
-import packageJson from "../../package.json" with { type: "json" };
 import { exitCodeOf, PinlineError } from "../core/errors.js";
 import { keysCommand } from "./commands/keys.js";
 import { releaseCommand } from "./commands/release.js";
@@ -7,6 +6,7 @@ import { signCommand } from "./commands/sign.js";
 import { validateCommand } from "./commands/validate.js";
 import { verifyCommand } from "./commands/verify.js";
 import type { Io } from "./io.js";
+import { PINLINE_VERSION } from "./version.js";
 
 /**
  * `pinline <verb>`: the same logic as the actions, for engineers at a terminal and for
@@ -15,7 +15,7 @@ import type { Io } from "./io.js";
 export function buildProgram(io: Io): Command {
   const program = new Command("pinline")
     .description("GitOps update lifecycle: releases, policies and environment pins in git")
-    .version(packageJson.version)
+    .version(PINLINE_VERSION)
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
