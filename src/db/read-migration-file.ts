@@ -1,0 +1,142 @@
+/**
+ * A migration or rollback file as the runner runs it: its text with line endings normalised,
+ * its checksum, and whether it runs in a transaction. What is checksummed is exactly what runs.
+ *
+ * Line endings: CRLF counts as LF, in the checksum and in what is sent to the server, so a
+ * checkout that converts line endings (git's autocrlf) does not make an applied file "changed".
+ * Every other byte counts — a lone CR, a BOM, trailing spaces.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { RefusedError, UsageError } from "../core/errors.js";
+import type { Direction } from "./derive-schema-version.js";
+import type { ChainRelease } from "./read-release-chain.js";
+import {
+  hasNoTransactionMarker,
+  misplacedMarkerLine,
+  NO_TRANSACTION_MARKER,
+  nonTransactionalReason,
+  type SqlStatement,
+  splitStatements,
+  transactionControl,
+} from "./split-sql.js";
+
+/**
+ * A refusal about one migration file. Its message names the file (and the line, where there is
+ * one), so describe() does not print the location a second time; `where` is for annotations.
+ */
+export class MigrationFileError extends RefusedError {
+  override name = "MigrationFileError";
+
+  override describe(): string {
+    return `${this.message}${this.hint ? ` (${this.hint})` : ""}`;
+  }
+}
+
+export interface MigrationFile {
+  release: string;
+  folder: string;
+  /** Relative to the release folder, as the manifest and the history name it. */
+  file: string;
+  /** Relative to the repository: "releases/2.4.1/migrations/2.4.0-2.4.1.sql". */
+  path: string;
+  direction: Direction;
+  /** The text with CRLF normalised to LF. */
+  text: string;
+  /** sha256 hex of `text`'s bytes. */
+  checksum: string;
+  /** false when the first line is `-- pinline:no-transaction`. */
+  transactional: boolean;
+  statements: SqlStatement[];
+}
+
+/** sha256 hex of the content with CRLF normalised to LF. */
+export function checksumOf(content: Uint8Array | string): string {
+  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content);
+  return createHash("sha256").update(normaliseLineEndings(bytes)).digest("hex");
+}
+
+function normaliseLineEndings(bytes: Buffer): Buffer {
+  if (!bytes.includes(13)) return bytes;
+  return Buffer.from(bytes.toString("latin1").replaceAll("\r\n", "\n"), "latin1");
+}
+
+/** The repository path of a release's file: "releases/2.4.1/migrations/2.4.0-2.4.1.sql". */
+export function pathOf(release: Pick<ChainRelease, "folder">, file: string): string {
+  return `releases/${release.folder}/${file}`;
+}
+
+/** Reads a file a release lists. Throws UsageError when it is missing from the folder. */
+export function readMigrationFile(
+  root: string,
+  release: ChainRelease,
+  file: string,
+  direction: Direction,
+): MigrationFile {
+  const path = pathOf(release, file);
+  if (!release.contents.has(file) || !existsSync(join(root, path))) {
+    throw new UsageError(
+      `${path} does not exist, but releases/${release.folder}/release.yaml lists it`,
+      { hint: "run pinline validate" },
+    );
+  }
+  const bytes = normaliseLineEndings(readFileSync(join(root, path)));
+  const text = bytes.toString("utf8");
+  return {
+    release: release.version,
+    folder: release.folder,
+    file,
+    path,
+    direction,
+    text,
+    checksum: createHash("sha256").update(bytes).digest("hex"),
+    transactional: !hasNoTransactionMarker(text),
+    statements: splitStatements(text).statements,
+  };
+}
+
+/**
+ * Refuses, before anything runs, a file that cannot run the way it is marked: a statement that
+ * cannot run in a transaction without the marker; transaction control inside a transactional
+ * file; an unterminated string or comment in a file that is split into statements.
+ */
+export function checkRunnable(migration: MigrationFile): void {
+  const { path } = migration;
+  if (migration.transactional) {
+    for (const statement of migration.statements) {
+      const reason = nonTransactionalReason(statement);
+      if (reason) {
+        const misplaced = misplacedMarkerLine(migration.text);
+        throw new MigrationFileError(
+          `${path} contains ${reason}, which cannot run in a transaction: add \`${NO_TRANSACTION_MARKER}\` as its first line`,
+          {
+            where: { file: path, line: statement.line, column: 1 },
+            hint:
+              misplaced === undefined
+                ? "the file then runs one statement at a time, outside a transaction; keep such files to the statements that need it"
+                : `the marker is on line ${misplaced}; it counts only on the first line`,
+          },
+        );
+      }
+      const control = transactionControl(statement);
+      if (control) {
+        throw new MigrationFileError(
+          `${path} contains ${control}: pinline runs each migration and its history row in one transaction, which a ${control} in the file would break`,
+          {
+            where: { file: path, line: statement.line, column: 1 },
+            hint: `remove the transaction control, or add \`${NO_TRANSACTION_MARKER}\` as the first line to run the file statement by statement`,
+          },
+        );
+      }
+    }
+    return;
+  }
+  const problem = splitStatements(migration.text).unterminated;
+  if (problem) {
+    throw new MigrationFileError(
+      `${path} has an unterminated ${problem.what} starting on line ${problem.line}, so it cannot be split into statements`,
+      { where: { file: path, line: problem.line, column: 1 } },
+    );
+  }
+}

@@ -1,0 +1,536 @@
+/**
+ * `pinline migrate`: brings a database to a release's schema (DESIGN §2 deploy step 3, §6).
+ *
+ * On one dedicated connection, holding the migration lock for the whole run:
+ * 1. create pinline_schema_migrations if missing, read it, refuse a dirty history;
+ * 2. derive the database's version from the history, verify the checksum of every applied file
+ *    against releases/ (and that it still exists);
+ * 3. plan the chain from that version to the target, read every file to run and refuse one that
+ *    cannot run as marked — all before the first statement runs;
+ * 4. run the files in order, each with its history row (see apply-migration.ts).
+ * A dry run does 2 and 3 without the lock and without creating the table; `repair` deletes the
+ * dirty rows a failed non-transactional migration left.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { RefusedError, UsageError } from "../core/errors.js";
+import { compareVersions } from "../core/version.js";
+import { loadTree } from "../repo/load-tree.js";
+import { applyMigration } from "./apply-migration.js";
+import {
+  type DatabaseState,
+  type Direction,
+  deriveDatabaseState,
+  describeState,
+  type HistoryRow,
+} from "./derive-schema-version.js";
+import {
+  deleteDirtyRows,
+  ensureHistoryTable,
+  HISTORY_TABLE,
+  type HistoryTable,
+  historyTableExists,
+  locateHistoryTable,
+  readHistory,
+} from "./history.js";
+import { acquireMigrationLock, releaseMigrationLock } from "./migration-lock.js";
+import { type PlannedStep, planMigration } from "./plan-migration.js";
+import {
+  checkRunnable,
+  checksumOf,
+  type MigrationFile,
+  MigrationFileError,
+  pathOf,
+  readMigrationFile,
+} from "./read-migration-file.js";
+import {
+  type ChainRelease,
+  chainTo,
+  EMPTY_DATABASE,
+  findTargetRelease,
+  type ReleaseChains,
+  readReleaseChains,
+} from "./read-release-chain.js";
+
+export { MigrationFailedError } from "./apply-migration.js";
+export { describeOperator } from "./describe-operator.js";
+export { MigrationFileError } from "./read-migration-file.js";
+export { EMPTY_DATABASE } from "./read-release-chain.js";
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 1000;
+export const DEFAULT_LOCK_ATTEMPTS = 3;
+const APPLICATION_NAME = "pinline migrate";
+
+export interface MigrateInput {
+  /** The repository: releases/ is read from it. */
+  root: string;
+  /** A release (version or folder name), or "none" to roll everything back. */
+  target: string;
+  databaseUrl: string;
+  /** Plan and print, change nothing (the history table is read if it exists, never created). */
+  dryRun?: boolean;
+  /** Delete the dirty history rows a failed non-transactional migration left; run nothing. */
+  repair?: boolean;
+  /** Wait this long for another run's lock (default 0: fail at once). */
+  lockWaitMs?: number;
+  /** lock_timeout of every migration statement (default 1000 ms). */
+  lockTimeoutMs?: number;
+  /** How many times a statement that hit lock_timeout is tried in all (default 3). */
+  lockAttempts?: number;
+  /** statement_timeout (default 0: none). */
+  statementTimeoutMs?: number;
+  /** Who runs it, recorded beside the database role: "alice@runner-7" (see describeOperator). */
+  appliedBy?: string;
+  onProgress?: (event: MigrationEvent) => void;
+}
+
+export interface MigrationStepResult {
+  release: string;
+  /** Relative to the release folder, as the history records it. */
+  file: string;
+  /** Relative to the repository: "releases/2.4.1/migrations/2.4.0-2.4.1.sql". */
+  path: string;
+  direction: Direction;
+  transactional: boolean;
+  durationMs: number;
+  /** "skipped": already applied by an earlier run that stopped half-way. */
+  status: "applied" | "planned" | "skipped";
+}
+
+export interface RepairedRow {
+  release: string;
+  file: string;
+  path: string;
+  failedAt: string;
+  error: string | null;
+}
+
+export interface MigrationResult {
+  /** The database's version before the run; null for an empty database. */
+  from: string | null;
+  /** The target release, or "none". */
+  to: string;
+  steps: MigrationStepResult[];
+  dryRun: boolean;
+  /** What happened, in a sentence (a dry run lists the plan, one step a line). */
+  summary: string;
+  /** The rows `repair` deleted (or would delete, in a dry run). */
+  repaired?: RepairedRow[];
+}
+
+export type MigrationEvent =
+  | { type: "lock-wait"; message: string; holder: string; waitMs: number }
+  | { type: "plan"; message: string; from: string | null; to: string; steps: MigrationStepResult[] }
+  | {
+      type: "step-start" | "step-done";
+      message: string;
+      step: MigrationStepResult;
+      /** 1-based, among the steps that run. */
+      index: number;
+      total: number;
+    }
+  | {
+      type: "retry";
+      message: string;
+      step: MigrationStepResult;
+      attempt: number;
+      attempts: number;
+      delayMs: number;
+      sqlstate: string;
+    }
+  | { type: "notice"; message: string };
+
+interface Settings {
+  lockWaitMs: number;
+  lockTimeoutMs: number;
+  lockAttempts: number;
+  statementTimeoutMs: number;
+}
+
+/** Migrates (or rolls back) the database to `input.target`. See the module comment. */
+export async function migrate(input: MigrateInput): Promise<MigrationResult> {
+  const settings = readSettings(input);
+  const tree = await loadTree(input.root);
+  const chains = readReleaseChains(tree);
+  const target = findTargetRelease(tree, chains, input.target);
+  if (target) chainTo(chains, target.version);
+  const to = target?.version ?? EMPTY_DATABASE;
+  const emit = (event: MigrationEvent) => {
+    try {
+      input.onProgress?.(event);
+    } catch {
+      // A progress printer that fails must not fail the migration half-way.
+    }
+  };
+
+  const client = await connect(input.databaseUrl, settings);
+  client.on("notice", (notice) =>
+    emit({ type: "notice", message: `${notice.severity ?? "NOTICE"}: ${notice.message}` }),
+  );
+  let lockKey: bigint | undefined;
+  try {
+    if (!input.dryRun) {
+      const lock = await acquireMigrationLock(client, {
+        waitMs: settings.lockWaitMs,
+        onWait: (holder) =>
+          emit({
+            type: "lock-wait",
+            holder,
+            waitMs: settings.lockWaitMs,
+            message: `another run holds the migration lock (${holder}); waiting up to ${settings.lockWaitMs} ms`,
+          }),
+      });
+      lockKey = lock.key;
+    }
+    const table = await locateHistoryTable(client);
+    let exists = await historyTableExists(client, table);
+    if (!exists && !input.dryRun) {
+      await ensureHistoryTable(client, table); // holding the lock: no other run creates it
+      exists = true;
+    }
+    const history = exists ? await readHistory(client, table) : [];
+
+    if (input.repair)
+      return await repair(client, table, chains, history, to, input.dryRun === true);
+    refuseDirty(chains, history);
+    const state = deriveDatabaseState(chains, history);
+    verifyChecksums(input.root, chains, state.inEffect);
+
+    const plan = planMigration(chains, state, target?.version ?? null);
+    const files = plan.steps.map((step) => readStep(input.root, chains, step));
+    for (const [i, file] of files.entries()) {
+      if (plan.steps[i]?.status === "planned") checkRunnable(file);
+    }
+    const steps = plan.steps.map((step, i) => stepResult(step, files[i] as MigrationFile));
+    emit({ type: "plan", from: state.version, to, steps, message: describePlan(state, to, steps) });
+
+    if (input.dryRun) {
+      return {
+        from: state.version,
+        to,
+        steps,
+        dryRun: true,
+        summary: dryRunSummary(state, to, steps),
+      };
+    }
+    const started = performance.now();
+    await runSteps(client, table, files, steps, settings, input.appliedBy, emit);
+    return {
+      from: state.version,
+      to,
+      steps,
+      dryRun: false,
+      summary: runSummary(state, to, steps, performance.now() - started),
+    };
+  } finally {
+    await disconnect(client, lockKey);
+  }
+}
+
+function readSettings(input: MigrateInput): Settings {
+  const read = (name: string, value: number | undefined, fallback: number, minimum: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < minimum) {
+      throw new UsageError(`${name} must be a whole number of ${minimum} or more, not ${value}`);
+    }
+    return value;
+  };
+  return {
+    lockWaitMs: read("lockWaitMs", input.lockWaitMs, 0, 0),
+    lockTimeoutMs: read("lockTimeoutMs", input.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 0),
+    lockAttempts: read("lockAttempts", input.lockAttempts, DEFAULT_LOCK_ATTEMPTS, 1),
+    statementTimeoutMs: read("statementTimeoutMs", input.statementTimeoutMs, 0, 0),
+  };
+}
+
+async function connect(url: string, settings: Settings): Promise<pg.Client> {
+  let client: pg.Client;
+  try {
+    client = new pg.Client({ connectionString: url, application_name: APPLICATION_NAME });
+    // A connection that breaks fails the query in flight, which reports it; this only keeps
+    // the 'error' event from crashing the process.
+    client.on("error", () => {});
+    await client.connect();
+  } catch (error) {
+    throw new RefusedError(
+      `cannot connect to the database ${redact(url)}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  // Session-wide: the history's own statements are bounded too. client_connection_check_interval
+  // (PostgreSQL 14+) makes the server notice a runner that died mid-statement and let go.
+  await client.query(
+    `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+            CASE WHEN current_setting('server_version_num')::int >= 140000
+                 THEN set_config('client_connection_check_interval', '1000', false) END`,
+    [String(settings.lockTimeoutMs), String(settings.statementTimeoutMs)],
+  );
+  return client;
+}
+
+async function disconnect(client: pg.Client, lockKey: bigint | undefined): Promise<void> {
+  if (lockKey !== undefined) {
+    try {
+      await releaseMigrationLock(client, lockKey);
+    } catch {
+      // Ending the session releases it anyway.
+    }
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.end().catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2000);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ""}${parsed.pathname}`;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/** Refuses to run on a history with rows left by a failed non-transactional migration. */
+function refuseDirty(chains: ReleaseChains, history: readonly HistoryRow[]): void {
+  const dirty = history.find((row) => !row.success);
+  if (!dirty) return;
+  const release = chains.get(dirty.version);
+  const path = release ? pathOf(release, dirty.file) : `${dirty.version}/${dirty.file}`;
+  throw new RefusedError(
+    `the history is dirty: ${path} of ${dirty.version} failed at ${dirty.appliedAt.toISOString()}${dirty.error ? ` (${dirty.error})` : ""} — fix the database by hand, then run pinline migrate --repair`,
+    {
+      hint: "it ran outside a transaction, so part of it may be applied; repair forgets the failed attempt, and the next run runs the file again",
+    },
+  );
+}
+
+/** Every applied file must still exist and hash as it did when it ran. */
+function verifyChecksums(root: string, chains: ReleaseChains, rows: readonly HistoryRow[]): void {
+  for (const row of rows) {
+    const release = chains.get(row.version);
+    if (!release) continue; // deriveDatabaseState refused it already
+    const path = pathOf(release, row.file);
+    if (!release.contents.has(row.file) || !existsSync(join(root, path))) {
+      throw new RefusedError(
+        `${path} was applied (${row.direction}, ${row.appliedAt.toISOString()}) but no longer exists`,
+        { hint: "an applied file must stay in its release: restore it" },
+      );
+    }
+    const now = checksumOf(readFileSync(join(root, path)));
+    if (now !== row.checksum) {
+      throw new MigrationFileError(
+        `${path} changed after it was applied: checksum ${row.checksum} in ${HISTORY_TABLE}, ${now} now`,
+        {
+          where: { file: path },
+          hint: "an applied file must not change: restore it (git log -p), and put the change in a new release's migration",
+        },
+      );
+    }
+  }
+}
+
+function readStep(root: string, chains: ReleaseChains, step: PlannedStep): MigrationFile {
+  const release = chains.get(step.release) as ChainRelease; // the plan only names known releases
+  return readMigrationFile(root, release, step.file, step.direction);
+}
+
+function stepResult(step: PlannedStep, file: MigrationFile): MigrationStepResult {
+  return {
+    release: step.release,
+    file: step.file,
+    path: file.path,
+    direction: step.direction,
+    transactional: file.transactional,
+    durationMs: 0,
+    status: step.status,
+  };
+}
+
+async function runSteps(
+  client: pg.Client,
+  table: HistoryTable,
+  files: readonly MigrationFile[],
+  steps: MigrationStepResult[],
+  settings: Settings,
+  appliedBy: string | undefined,
+  emit: (event: MigrationEvent) => void,
+): Promise<void> {
+  const total = steps.filter((s) => s.status === "planned").length;
+  let index = 0;
+  for (const [i, step] of steps.entries()) {
+    if (step.status !== "planned") continue;
+    index++;
+    const file = files[i] as MigrationFile;
+    emit({
+      type: "step-start",
+      step,
+      index,
+      total,
+      message: `${verbOf(step)} ${step.path}${step.transactional ? "" : " (no transaction)"} (${index}/${total})`,
+    });
+    const { durationMs } = await applyMigration(client, table, file, {
+      lockTimeoutMs: settings.lockTimeoutMs,
+      statementTimeoutMs: settings.statementTimeoutMs,
+      lockAttempts: settings.lockAttempts,
+      appliedBy,
+      onRetry: (retry) =>
+        emit({
+          type: "retry",
+          step,
+          attempt: retry.attempt,
+          attempts: retry.attempts,
+          delayMs: retry.delayMs,
+          sqlstate: retry.sqlstate,
+          message: `${step.path}: ${retry.message}; attempt ${retry.attempt} of ${retry.attempts} in ${retry.delayMs} ms`,
+        }),
+    });
+    step.status = "applied";
+    step.durationMs = Math.round(durationMs);
+    emit({
+      type: "step-done",
+      step,
+      index,
+      total,
+      message: `${step.direction === "migrate" ? "applied" : "ran"} ${step.path} in ${step.durationMs} ms (${index}/${total})`,
+    });
+  }
+}
+
+function verbOf(step: MigrationStepResult): string {
+  return step.direction === "migrate" ? "applying" : "rolling back with";
+}
+
+async function repair(
+  client: pg.Client,
+  table: HistoryTable,
+  chains: ReleaseChains,
+  history: readonly HistoryRow[],
+  to: string,
+  dryRun: boolean,
+): Promise<MigrationResult> {
+  const dirty = history.filter((row) => !row.success);
+  const repaired = dirty.map((row) => {
+    const release = chains.get(row.version);
+    return {
+      release: row.version,
+      file: row.file,
+      path: release ? pathOf(release, row.file) : `${row.version}/${row.file}`,
+      failedAt: row.appliedAt.toISOString(),
+      error: row.error,
+    };
+  });
+  const clean = history.filter((row) => row.success);
+  const state = safely(() => describeState(deriveDatabaseState(chains, clean)));
+  const from = safely(() => deriveDatabaseState(chains, clean).version) ?? null;
+  const where = state ? ` The database is at ${state}.` : "";
+  if (dirty.length === 0) {
+    return {
+      from,
+      to,
+      steps: [],
+      dryRun,
+      repaired,
+      summary: `repair: the history has no dirty rows; nothing to repair.${where}`,
+    };
+  }
+  if (!dryRun) await deleteDirtyRows(client, table);
+  const rows = repaired
+    .map(
+      (r) =>
+        `${r.path} (release ${r.release}, failed at ${r.failedAt}${r.error ? `: ${r.error}` : ""})`,
+    )
+    .join("; ");
+  const invalid = await invalidIndexes(client);
+  const summary = [
+    `repair: ${dryRun ? "would remove" : "removed"} ${dirty.length === 1 ? "the dirty history row" : `${dirty.length} dirty history rows`} of ${rows}.${where}`,
+    `The next run runs ${dirty.length === 1 ? "that file" : "those files"} again from the start, so ${dirty.length === 1 ? "it" : "they"} must find the database as it was before ${dirty.length === 1 ? "it" : "them"}.`,
+    ...(invalid.length > 0
+      ? [
+          `INVALID indexes remain (left by a failed concurrent build): ${invalid.join(", ")} — drop them before migrating again.`,
+        ]
+      : []),
+  ].join(" ");
+  return { from, to, steps: [], dryRun, repaired, summary };
+}
+
+async function invalidIndexes(client: pg.Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT format('%s on %s', i.indexrelid::regclass, i.indrelid::regclass) AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg_toast%'
+      ORDER BY 1`,
+  );
+  return rows.map((r) => r.name);
+}
+
+function safely<T>(compute: () => T): T | undefined {
+  try {
+    return compute();
+  } catch {
+    return undefined;
+  }
+}
+
+function describePlan(
+  state: DatabaseState,
+  to: string,
+  steps: readonly MigrationStepResult[],
+): string {
+  const running = steps.filter((s) => s.status === "planned").length;
+  return `plan: ${describeState(state)} → ${to}: ${running === 0 ? "nothing to run" : `${running} file${running === 1 ? "" : "s"} to run`}`;
+}
+
+function direction(from: string | null, to: string): "up" | "down" | "same" {
+  if (from === to || (from === null && to === EMPTY_DATABASE)) return "same";
+  if (to === EMPTY_DATABASE) return "down";
+  if (from === null) return "up";
+  return compareVersions(to, from) > 0 ? "up" : "down";
+}
+
+function dryRunSummary(
+  state: DatabaseState,
+  to: string,
+  steps: readonly MigrationStepResult[],
+): string {
+  const running = steps.filter((s) => s.status === "planned");
+  const at = `dry run: the database is at ${describeState(state)}`;
+  if (running.length === 0)
+    return `${at}; migrating to ${to} has nothing to do. Nothing was changed.`;
+  const lines = steps.map(
+    (s, i) =>
+      `  ${i + 1}. ${s.path}  ${s.direction}  ${s.status === "skipped" ? "already applied (skipped)" : s.transactional ? "in a transaction" : "no transaction"}`,
+  );
+  return [
+    `${at}; migrating to ${to} would run ${running.length} file${running.length === 1 ? "" : "s"}:`,
+    ...lines,
+    "Nothing was changed.",
+  ].join("\n");
+}
+
+function runSummary(
+  state: DatabaseState,
+  to: string,
+  steps: readonly MigrationStepResult[],
+  elapsedMs: number,
+): string {
+  const ran = steps.filter((s) => s.status === "applied");
+  const from = state.version ?? EMPTY_DATABASE;
+  if (ran.length === 0) return `the database is already at ${to}: nothing to do`;
+  const seconds = `${(elapsedMs / 1000).toFixed(1)} s`;
+  const releases = new Set(ran.map((s) => s.release)).size;
+  const files = `${ran.length} file${ran.length === 1 ? "" : "s"} of ${releases} release${releases === 1 ? "" : "s"}`;
+  const skipped = steps.filter((s) => s.status === "skipped").length;
+  const resumed = skipped > 0 ? ` (resumed: ${skipped} already applied)` : "";
+  return direction(state.version, to) === "up"
+    ? `migrated the database from ${from} to ${to}: ${files} applied in ${seconds}${resumed}`
+    : `rolled the database back from ${describeState(state)} to ${to}: ${files} run in ${seconds}`;
+}

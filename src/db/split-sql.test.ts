@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import {
+  concurrentIndexOf,
+  hasNoTransactionMarker,
+  misplacedMarkerLine,
+  nonTransactionalReason,
+  positionOf,
+  type SqlStatement,
+  splitStatements,
+  transactionControl,
+} from "./split-sql.js";
+
+const texts = (sql: string) => splitStatements(sql).statements.map((s) => s.text);
+const only = (sql: string): SqlStatement => {
+  const [statement, ...rest] = splitStatements(sql).statements;
+  if (!statement || rest.length > 0) throw new Error(`expected one statement in ${sql}`);
+  return statement;
+};
+
+describe("splitting a migration into statements", () => {
+  it.each([
+    ["plain statements", "SELECT 1; SELECT 2;", ["SELECT 1", "SELECT 2"]],
+    ["no final semicolon", "SELECT 1;\nSELECT 2", ["SELECT 1", "SELECT 2"]],
+    ["empty statements", " ; ;;\n", []],
+    ["a semicolon in a string", "SELECT 'a;b'; SELECT 2", ["SELECT 'a;b'", "SELECT 2"]],
+    ["a doubled quote", "SELECT 'it''s; fine'; SELECT 2", ["SELECT 'it''s; fine'", "SELECT 2"]],
+    ["an escape string", "SELECT E'\\';'; SELECT 2", ["SELECT E'\\';'", "SELECT 2"]],
+    ["a backslash in a standard string", "SELECT 'C:\\'; SELECT 2", ["SELECT 'C:\\'", "SELECT 2"]],
+    ["a line comment", "-- first; not a statement\nSELECT 1; -- trailing;\n", ["SELECT 1"]],
+    [
+      "nested block comments",
+      "/* a; /* nested; */ still comment; */ SELECT 1; SELECT 2",
+      ["SELECT 1", "SELECT 2"],
+    ],
+    ["a quoted identifier", 'SELECT "a;b" FROM t; SELECT 2', ['SELECT "a;b" FROM t', "SELECT 2"]],
+    [
+      "a dollar-quoted body",
+      "DO $$ BEGIN PERFORM 1; END $$; SELECT 2",
+      ["DO $$ BEGIN PERFORM 1; END $$", "SELECT 2"],
+    ],
+    [
+      "a tagged body holding $$",
+      "CREATE FUNCTION f() RETURNS text AS $fn$ SELECT '$$;' $fn$ LANGUAGE sql; SELECT 2",
+      ["CREATE FUNCTION f() RETURNS text AS $fn$ SELECT '$$;' $fn$ LANGUAGE sql", "SELECT 2"],
+    ],
+    [
+      "a parameter is not a dollar quote",
+      "PREPARE p AS SELECT $1; SELECT 2",
+      ["PREPARE p AS SELECT $1", "SELECT 2"],
+    ],
+    [
+      "a $ inside an identifier",
+      "SELECT a$b$ FROM t; SELECT 2",
+      ["SELECT a$b$ FROM t", "SELECT 2"],
+    ],
+    [
+      "semicolons inside parentheses (CREATE RULE)",
+      "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2)); SELECT 1",
+      [
+        "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))",
+        "SELECT 1",
+      ],
+    ],
+    [
+      "a BEGIN ATOMIC body",
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END; SELECT 2",
+      [
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END",
+        "SELECT 2",
+      ],
+    ],
+  ])("%s", (_name, sql, expected) => {
+    expect(texts(sql)).toEqual(expected);
+  });
+
+  it("knows the line each statement starts on and where an error position falls", () => {
+    const sql = "-- header\n\nCREATE TABLE a (id int);\n  SELECT\n  nope FROM a;";
+    const scan = splitStatements(sql);
+    expect(scan.statements.map((s) => s.line)).toEqual([3, 4]);
+    expect(positionOf(sql, sql.indexOf("nope"))).toEqual({ line: 5, column: 3 });
+    expect(positionOf("é\nab", 3)).toEqual({ line: 2, column: 2 });
+  });
+
+  it.each([
+    ["a string", "SELECT 'abc;\nSELECT 2", "quoted string", 1],
+    ["a block comment", "SELECT 1;\n/* no end", "/* comment", 2],
+    ["a quoted identifier", 'SELECT "abc', "quoted identifier", 1],
+    ["a dollar body", "DO $x$ BEGIN", "$x$ body", 1],
+  ])("reports %s that never ends", (_name, sql, what, line) => {
+    expect(splitStatements(sql).unterminated).toMatchObject({ what, line });
+  });
+});
+
+describe("statements that cannot run in a transaction", () => {
+  it.each([
+    ["CREATE INDEX CONCURRENTLY idx ON t (a)", "CREATE INDEX CONCURRENTLY"],
+    ["create index concurrently if not exists idx on t (a)", "CREATE INDEX CONCURRENTLY"],
+    ["CREATE UNIQUE INDEX CONCURRENTLY idx ON t (a)", "CREATE UNIQUE INDEX CONCURRENTLY"],
+    ["DROP INDEX CONCURRENTLY IF EXISTS idx", "DROP INDEX CONCURRENTLY"],
+    ["REINDEX TABLE CONCURRENTLY t", "REINDEX ... CONCURRENTLY"],
+    ["REINDEX (VERBOSE, CONCURRENTLY) INDEX i", "REINDEX ... CONCURRENTLY"],
+    ["REINDEX DATABASE app", "REINDEX DATABASE"],
+    ["REINDEX SYSTEM", "REINDEX SYSTEM"],
+    ["VACUUM", "VACUUM"],
+    ["vacuum (analyze) diagnostics", "VACUUM"],
+    ["ALTER SYSTEM SET work_mem = '64MB'", "ALTER SYSTEM"],
+    ["CREATE DATABASE other", "CREATE DATABASE"],
+    ["DROP DATABASE other", "DROP DATABASE"],
+    ["CREATE TABLESPACE fast LOCATION '/ssd'", "CREATE TABLESPACE"],
+    [
+      "ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY",
+      "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY",
+    ],
+    ["/* note */ CREATE INDEX /* why */ CONCURRENTLY idx ON t (a)", "CREATE INDEX CONCURRENTLY"],
+  ])("%s → %s", (sql, reason) => {
+    expect(nonTransactionalReason(only(sql))).toBe(reason);
+  });
+
+  it.each([
+    ["a plain index", "CREATE INDEX idx ON t (a)"],
+    [
+      "CONCURRENTLY in a line comment",
+      "-- CREATE INDEX CONCURRENTLY later\nCREATE INDEX i ON t (a)",
+    ],
+    ["CONCURRENTLY in a block comment", "CREATE INDEX /* CONCURRENTLY */ i ON t (a)"],
+    ["CONCURRENTLY in a string", "SELECT 'CREATE INDEX CONCURRENTLY x ON t (a)'"],
+    ["VACUUM in a comment on a table", "COMMENT ON TABLE t IS 'VACUUM nightly'"],
+    [
+      "CONCURRENTLY in a function body",
+      "CREATE FUNCTION f() RETURNS void AS $$ BEGIN EXECUTE 'CREATE INDEX CONCURRENTLY i ON t (a)'; END $$ LANGUAGE plpgsql",
+    ],
+    ["a DO block that vacuums", "DO $body$ BEGIN VACUUM; END $body$"],
+    ["an index named concurrently (quoted)", 'CREATE INDEX "concurrently" ON t (a)'],
+    ["a column named concurrently", "CREATE INDEX ON t (concurrently)"],
+    ["a column named vacuum", "ALTER TABLE t ADD COLUMN vacuum int"],
+    ["ALTER DATABASE ... SET", "ALTER DATABASE app SET work_mem = '64MB'"],
+    ["REINDEX of one table", "REINDEX TABLE t"],
+  ])("%s does not count", (_name, sql) => {
+    expect(nonTransactionalReason(only(sql))).toBeUndefined();
+  });
+});
+
+describe("the no-transaction marker", () => {
+  it.each([
+    ["-- pinline:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);", true],
+    ["-- pinline:no-transaction   \nSELECT 1", true],
+    ["--pinline:no-transaction\nSELECT 1", true],
+    ["\uFEFF-- pinline:no-transaction\nSELECT 1", true],
+    ["-- pinline:no-transaction\r\nSELECT 1", true],
+    ["-- pinline:no-transactions\nSELECT 1", false],
+    ["-- pinline:no-transaction because of the index\nSELECT 1", false],
+    ["-- header\n-- pinline:no-transaction\nSELECT 1", false],
+    ["SELECT 1 -- pinline:no-transaction", false],
+  ])("%j → %s", (sql, marked) => {
+    expect(hasNoTransactionMarker(sql)).toBe(marked);
+  });
+
+  it("finds a marker that is not on the first line", () => {
+    expect(misplacedMarkerLine("-- header\n-- pinline:no-transaction\nSELECT 1")).toBe(2);
+    expect(misplacedMarkerLine("-- pinline:no-transaction\nSELECT 1")).toBeUndefined();
+  });
+});
+
+describe("transaction control in a transactional migration", () => {
+  it.each([
+    ["BEGIN", "BEGIN"],
+    ["begin transaction isolation level serializable", "BEGIN"],
+    ["START TRANSACTION", "START TRANSACTION"],
+    ["COMMIT", "COMMIT"],
+    ["END", "END"],
+    ["ROLLBACK", "ROLLBACK"],
+    ["ABORT", "ABORT"],
+    ["PREPARE TRANSACTION 'x'", "PREPARE TRANSACTION"],
+    ["ROLLBACK TO SAVEPOINT s", undefined],
+    ["SAVEPOINT s", undefined],
+    ["DO $$ BEGIN PERFORM 1; END $$", undefined],
+    ["SELECT CASE WHEN true THEN 1 END", undefined],
+  ])("%s → %s", (sql, control) => {
+    expect(transactionControl(only(sql))).toBe(control);
+  });
+});
+
+describe("what a CREATE INDEX CONCURRENTLY builds", () => {
+  it.each([
+    [
+      "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_diagnostics_ml_score ON diagnostics(ml_score)",
+      { table: "diagnostics", index: "idx_diagnostics_ml_score" },
+    ],
+    ["CREATE UNIQUE INDEX CONCURRENTLY ON public.t (a)", { table: "public.t" }],
+    [
+      'CREATE INDEX CONCURRENTLY "My Idx" ON ONLY "Sch"."T" (a)',
+      { table: '"Sch"."T"', index: "My Idx" },
+    ],
+    [
+      "CREATE INDEX CONCURRENTLY Idx_Upper ON t USING btree (a)",
+      { table: "t", index: "idx_upper" },
+    ],
+    ["CREATE INDEX i ON t (a)", undefined],
+  ])("%s", (sql, built) => {
+    expect(concurrentIndexOf(only(sql))).toEqual(built);
+  });
+});
