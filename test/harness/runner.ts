@@ -28,6 +28,8 @@ export function runAction(
     inputs?: Record<string, string>;
     event?: unknown;
     eventName?: string;
+    /** Further environment, as a workflow's `env:` would set it (secrets mapped to variables). */
+    env?: Record<string, string>;
   },
 ): ActionRun {
   const dir = mkdtempSync(join(tmpdir(), "pinline-runner-"));
@@ -69,6 +71,7 @@ export function runAction(
         GITHUB_OUTPUT: files.output,
         GITHUB_STEP_SUMMARY: files.summary,
         ...inputs,
+        ...options.env,
       },
     });
     return {
