@@ -623,3 +623,111 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     expect(done.steps.map((s) => s.status)).toEqual(["applied"]);
   });
 });
+
+describe.each(targets)("one round trip per migration on $name", (target: PostgresTarget) => {
+  async function database(): Promise<string> {
+    const db = await freshDatabase(target);
+    cleanups.push(db.drop);
+    return db.url;
+  }
+
+  it("records the duration the server measured, and runs files that end without a semicolon or newline", async () => {
+    const url = await database();
+    const root = withRelease260({
+      "2.6.0_1_slow.sql": "CREATE TABLE slow (id int);\nSELECT pg_sleep(0.3);\n",
+      "2.6.0_2_open.sql": "CREATE TABLE open_end (id int)",
+      "2.6.0_3_comment.sql": "CREATE TABLE commented (id int); -- the last line, no newline",
+    });
+    await migrate({ root, target: NIGHTLY, databaseUrl: url });
+    const events: MigrationEvent[] = [];
+    const result = await migrate({
+      root,
+      target: "2.6.0",
+      databaseUrl: url,
+      onProgress: (e) => events.push(e),
+    });
+
+    expect(result.steps.map((s) => [s.file, s.status])).toEqual([
+      ["migrations/2.6.0_1_slow.sql", "applied"],
+      ["migrations/2.6.0_2_open.sql", "applied"],
+      ["migrations/2.6.0_3_comment.sql", "applied"],
+    ]);
+    expect(result.steps[0]?.durationMs).toBeGreaterThanOrEqual(300);
+    const rows = (await historyOf(url)).filter((r) => r.version === "2.6.0");
+    expect(rows.map((r) => [r.file, r.success])).toEqual([
+      ["migrations/2.6.0_1_slow.sql", true],
+      ["migrations/2.6.0_2_open.sql", true],
+      ["migrations/2.6.0_3_comment.sql", true],
+    ]);
+    expect(rows[0]?.duration_ms).toBeGreaterThanOrEqual(300);
+    expect(rows[0]?.duration_ms).toBeLessThan(5000);
+    for (const table of ["slow", "open_end", "commented"])
+      expect(await hasTable(url, table)).toBe(true);
+    expect(events.filter((e) => e.type === "notice")).toEqual([]);
+  });
+
+  it.each([
+    [
+      "at the end of a file without its semicolon",
+      "CREATE TABLE t1 (id int);\nCREATE TABLE t2 (",
+      "syntax error at end of input (SQLSTATE 42601, line 2, column 18)",
+      { line: 2, column: 18 },
+    ],
+    [
+      "inside a file that ends with its semicolon",
+      "CREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int,);\n",
+      'syntax error at or near ")" (SQLSTATE 42601, line 2, column 25)',
+      { line: 2, column: 25 },
+    ],
+    [
+      "after a multi-byte character",
+      "CREATE TABLE t1 (id int); -- ümlaut 😀\nSELECT 'é', nope;\n",
+      'column "nope" does not exist (SQLSTATE 42703, line 2, column 13)',
+      { line: 2, column: 13 },
+    ],
+  ])(
+    "reports an error %s at the file's own line and column, runs nothing of it, and warns of nothing",
+    async (_name, sql, reported, where) => {
+      const url = await database();
+      const root = withRelease260({ "2.6.0_broken.sql": sql });
+      await migrate({ root, target: NIGHTLY, databaseUrl: url });
+      const events: MigrationEvent[] = [];
+      const error = await failureOf(
+        migrate({ root, target: "2.6.0", databaseUrl: url, onProgress: (e) => events.push(e) }),
+      );
+      expect(error).toBeInstanceOf(MigrationFailedError);
+      expect(error.message).toBe(
+        `releases/2.6.0/migrations/2.6.0_broken.sql (release 2.6.0, migrate) failed: ${reported}; it was rolled back: nothing of it was applied`,
+      );
+      expect((error as MigrationFailedError).where).toEqual({
+        file: "releases/2.6.0/migrations/2.6.0_broken.sql",
+        ...where,
+      });
+      expect(await hasTable(url, "t1")).toBe(false);
+      expect((await historyOf(url)).filter((r) => r.version === "2.6.0")).toEqual([]);
+      expect(events.filter((e) => e.type === "notice")).toEqual([]);
+    },
+  );
+});
+
+describe.each(targets)("the history row's prepared INSERT on $name", (target: PostgresTarget) => {
+  it("survives a migration that drops the session's prepared statements, and records who ran it either way", async () => {
+    const db = await freshDatabase(target);
+    cleanups.push(db.drop);
+    const root = withRelease260({
+      "2.6.0_1_a.sql": "CREATE TABLE a (id int);\n",
+      "2.6.0_2_deallocate.sql": "CREATE TABLE b (id int);\nDEALLOCATE ALL;\n",
+      "2.6.0_3_c.sql": "CREATE TABLE c (id int);\n",
+    });
+    await migrate({ root, target: NIGHTLY, databaseUrl: db.url });
+    const result = await migrate({ root, target: "2.6.0", databaseUrl: db.url });
+    expect(result.steps.map((s) => s.status)).toEqual(["applied", "applied", "applied"]);
+    const rows = (await historyOf(db.url)).filter((r) => r.version === "2.6.0");
+    expect(rows.map((r) => [r.file, r.applied_by, r.success])).toEqual([
+      ["migrations/2.6.0_1_a.sql", "postgres", true],
+      ["migrations/2.6.0_2_deallocate.sql", "postgres", true],
+      ["migrations/2.6.0_3_c.sql", "postgres", true],
+    ]);
+    for (const table of ["a", "b", "c"]) expect(await hasTable(db.url, table)).toBe(true);
+  });
+});

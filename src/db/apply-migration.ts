@@ -1,9 +1,11 @@
 /**
  * Runs one migration or rollback file on the runner's connection.
  *
- * Transactional (the default): BEGIN; SET LOCAL lock_timeout / statement_timeout; the file as
- * one multi-statement query; the history row; COMMIT — one transaction, so the file and its row
- * are applied together or not at all. On error: ROLLBACK, and the error becomes a
+ * Transactional (the default): BEGIN; SET LOCAL synchronous_commit / lock_timeout /
+ * statement_timeout; the file; the history row; COMMIT — one transaction, so the file and its row
+ * are applied together or not at all, sent as one multi-statement query: one round trip per
+ * migration (transactionQueries). It commits without waiting for the WAL flush; the run waits
+ * once, at the end (flushCommitted). On error: ROLLBACK, and the error becomes a
  * MigrationFailedError naming the release, the file, PostgreSQL's message, SQLSTATE and the line.
  *
  * `-- pinline:no-transaction`: the history row is written dirty first, then each statement runs
@@ -32,6 +34,8 @@ export interface ApplyOptions {
   /** How many times a statement that hit lock_timeout is tried in all. */
   lockAttempts: number;
   appliedBy: string | undefined;
+  /** Record the row with the session's prepared INSERT (prepareInsertApplied ran). */
+  insertPrepared?: boolean;
   onRetry?: (retry: RetryInfo) => void;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -108,29 +112,29 @@ async function applyInTransaction(
   entry: HistoryEntry,
   options: ApplyOptions,
 ): Promise<{ durationMs: number }> {
+  const queries = transactionQueries(client, table, migration, entry, options);
   let durationMs = 0;
   let inFile = false;
   try {
     await withRetries(options, async () => {
       const started = performance.now();
       try {
-        await client.query(
-          `BEGIN; SET LOCAL lock_timeout = ${whole(options.lockTimeoutMs)}; SET LOCAL statement_timeout = ${whole(options.statementTimeoutMs)}`,
-        );
         inFile = true;
-        await client.query(migration.text);
+        await client.query(queries.withFile);
         inFile = false;
-        durationMs = performance.now() - started;
-        await client.query(`${insertAppliedSql(client, table, entry, durationMs)}; COMMIT`);
+        if (queries.afterFile) await client.query(queries.afterFile);
       } catch (error) {
         await rollbackQuietly(client);
         throw error;
       }
+      durationMs = performance.now() - started;
     });
     return { durationMs };
   } catch (thrown) {
     const { error, attempts } = unwrap(thrown);
-    const at = inFile ? locate(migration.text, 0, error) : undefined;
+    const at = inFile
+      ? locate(migration.text, 0, errorPosition(error, queries.fileStart))
+      : undefined;
     throw failure(migration, error, {
       attempts,
       options,
@@ -140,6 +144,65 @@ async function applyInTransaction(
       hint: "fix the migration (it is not applied, so it may still change) and run migrate again",
     });
   }
+}
+
+/** What a transactional migration sends: one query, or two when the file ends open. */
+interface TransactionQueries {
+  /** BEGIN, the settings, the file — and its history row and COMMIT when the file is closed. */
+  withFile: string;
+  /** Where the file starts in `withFile`, in characters (what precedes it is ASCII). */
+  fileStart: number;
+  /** The history row and COMMIT, when they cannot share the file's query. */
+  afterFile?: string;
+}
+
+/**
+ * One round trip per migration: PostgreSQL runs a multi-statement query in order and stops at
+ * the first error, which leaves the explicit transaction aborted (ROLLBACK follows) — so the
+ * file and its history row still commit together or not at all, and a syntax error anywhere
+ * runs nothing, since the whole query is parsed first.
+ *
+ * The file is appended after a newline (a `--` comment on its last line must not swallow what
+ * follows), and the history row after a newline and a semicolon. A file that ends open — its
+ * last statement without a semicolon, an unterminated string or comment — keeps the row and
+ * COMMIT for a second query: appended, they would be read as part of the file, or change what
+ * PostgreSQL reports (a syntax error "at or near ;" instead of "at end of input").
+ */
+function transactionQueries(
+  client: pg.ClientBase,
+  table: HistoryTable,
+  migration: MigrationFile,
+  entry: HistoryEntry,
+  options: ApplyOptions,
+): TransactionQueries {
+  // SET LOCAL on top of the session's settings: a file that changes them for the session
+  // (SET lock_timeout = 0) must not carry that into the next migration. synchronous_commit:
+  // see flushCommitted.
+  const begin = `BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = ${whole(options.lockTimeoutMs)}; SET LOCAL statement_timeout = ${whole(options.statementTimeoutMs)};\n`;
+  const record = `${insertAppliedSql(client, table, entry, options.insertPrepared === true)};\nCOMMIT`;
+  return migration.closed
+    ? { withFile: `${begin}${migration.text}\n;\n${record}`, fileStart: begin.length }
+    : { withFile: `${begin}${migration.text}`, fileStart: begin.length, afterFile: record };
+}
+
+/**
+ * Waits until every migration this session committed is durable: on disk, and on synchronous
+ * standbys as far as the session's synchronous_commit asks. Call it before reporting the run's
+ * outcome, success or failure.
+ *
+ * Why: a transactional migration commits with synchronous_commit off, so that the run does not
+ * wait for a WAL flush after each of hundreds of files (a large share of what a small migration
+ * costs). That gives up nothing a run promises: each file still commits atomically
+ * with its history row, and is visible at once; a server crash during the run can only lose the
+ * last few commits whole — file and row together — and the run fails and resumes from the
+ * history as it would after any crash. A commit that does wait for the flush makes everything
+ * logged before it durable, so one such commit at the end covers the whole run.
+ */
+export async function flushCommitted(client: pg.ClientBase): Promise<void> {
+  // A transaction that takes an id writes a commit record, though it changes nothing; with the
+  // session's own synchronous_commit, committing it waits for the flush up to that record.
+  // txid_current, not pg_current_xact_id: the same on 13+, and it exists before 13 too.
+  await client.query("SELECT txid_current()");
 }
 
 async function applyStatementByStatement(
@@ -186,7 +249,7 @@ async function applyStatementByStatement(
     const { error, attempts } = unwrap(thrown);
     const statement = migration.statements[index];
     const at = statement
-      ? locate(migration.text, statement.start, error, statement.text)
+      ? locate(migration.text, statement.start, errorPosition(error), statement.text)
       : undefined;
     const which = statement
       ? `statement ${index + 1} of ${total} (line ${statement.line})`
@@ -289,10 +352,18 @@ export function retryDelayMs(attempt: number, lockTimeoutMs: number): number {
   return attempt * Math.max(50, Math.min(lockTimeoutMs, 2000));
 }
 
+/**
+ * Ends whatever transaction a failed query left open (aborted, or begun by the file itself), and
+ * only then: a ROLLBACK outside a transaction would print "there is no transaction in progress",
+ * and a query that PostgreSQL could not parse ran nothing, not even its BEGIN.
+ */
 async function rollbackQuietly(client: pg.ClientBase): Promise<void> {
-  const status = transactionStatus(client);
-  if (status === "I") return;
   try {
+    // pg rejects the query at PostgreSQL's error, before the ReadyForQuery that carries the
+    // transaction status; an empty query runs nothing (even in an aborted transaction) and
+    // settles only after it, so the status read next is the failed query's outcome.
+    await client.query("");
+    if (transactionStatus(client) === "I") return;
     await client.query("ROLLBACK");
   } catch {
     // The connection is broken: the server rolls the transaction back itself.
@@ -346,17 +417,33 @@ function failure(
   });
 }
 
-/** The file's line and column of PostgreSQL's error position, if it gave one. */
+/**
+ * PostgreSQL's error position (1-based, in characters), made relative to what the query sent
+ * before the SQL of interest (`skipped` characters); undefined when it gave none, or it falls
+ * before that SQL.
+ */
+function errorPosition(error: unknown, skipped = 0): number | undefined {
+  const position = Number((error as { position?: string })?.position) - skipped;
+  return Number.isInteger(position) && position >= 1 ? position : undefined;
+}
+
+/**
+ * The file's line and column of an error position within `query` (the file itself by default),
+ * which starts at `offset` of the file. A position past the query's end — in what followed the
+ * file in the same query — is not the file's.
+ */
 function locate(
   text: string,
   offset: number,
-  error: unknown,
-  query?: string,
+  position: number | undefined,
+  query: string = text,
 ): { line: number; column: number } | undefined {
-  const position = Number((error as { position?: string })?.position);
-  if (!Number.isInteger(position) || position < 1) return undefined;
+  if (position === undefined) return undefined;
   // PostgreSQL counts characters from 1; JavaScript offsets count UTF-16 units.
-  const within = [...(query ?? text)].slice(0, position - 1).join("").length;
+  const characters = [...query];
+  // One past the last character is PostgreSQL's "at end of input".
+  if (position > characters.length + 1) return undefined;
+  const within = characters.slice(0, position - 1).join("").length;
   return positionOf(text, offset + within);
 }
 

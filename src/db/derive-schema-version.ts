@@ -18,6 +18,7 @@
  * the version would be 2.4.0 with 2.4.1 partly applied (1 of 2).
  */
 import { RefusedError } from "../core/errors.js";
+import { compareVersions } from "../core/version.js";
 import { type ChainRelease, chainTo, type ReleaseChains } from "./read-release-chain.js";
 
 export type Direction = "migrate" | "rollback";
@@ -88,7 +89,9 @@ export function deriveDatabaseState(
         replay.rolledBack = new Map();
       }
       replay.rolledBack.set(row.file, row);
-      if (release.rollback.every((file) => replay?.rolledBack.has(file))) {
+      // Every file of rolledBack is on the rollback list (releaseOf checked): all of them ran
+      // when the counts match. Comparing counts keeps a long rollback linear.
+      if (replay.rolledBack.size === listed(release, "rollback").size) {
         replays.delete(release.version);
       }
     }
@@ -133,12 +136,20 @@ function newestOnOneChain(
 ): string | null {
   const appliedVersions = new Set(applied.map((r) => r.version));
   // The longest chain among the applied releases (and the partial one) must hold all of them.
+  // Its tip is found by chain length, memoised along the shared links: building every tip's
+  // chain would be quadratic in the number of releases.
   const tips = partial ? [partial.release] : applied;
-  let longest: ChainRelease[] = [];
+  const lengths = new Map<string, number>();
+  let longestTip: ChainRelease | undefined;
+  let longestLength = 0;
   for (const tip of tips) {
-    const chain = chainTo(chains, tip.version);
-    if (chain.length > longest.length) longest = chain;
+    const length = chainLength(chains, tip, lengths);
+    if (length > longestLength) {
+      longestTip = tip;
+      longestLength = length;
+    }
   }
+  const longest = longestTip ? chainTo(chains, longestTip.version) : [];
   const onChain = new Set(longest.map((r) => r.version));
   for (const release of applied) {
     if (!onChain.has(release.version)) {
@@ -163,6 +174,38 @@ function newestOnOneChain(
   return version;
 }
 
+/**
+ * chainTo(release).length, remembering the length of every release on the way in `lengths`.
+ * A link chainTo would refuse (a missing or newer `from`, a loop) is left to chainTo, to throw.
+ */
+function chainLength(
+  chains: ReleaseChains,
+  release: ChainRelease,
+  lengths: Map<string, number>,
+): number {
+  const path: ChainRelease[] = [];
+  const onPath = new Set<string>();
+  let below = 0;
+  for (let current = release; ; ) {
+    const known = lengths.get(current.version);
+    if (known !== undefined) {
+      below = known;
+      break;
+    }
+    if (onPath.has(current.version)) return chainTo(chains, release.version).length;
+    path.push(current);
+    onPath.add(current.version);
+    if (current.from === null) break;
+    const previous = chains.get(current.from);
+    if (!previous || compareVersions(previous.version, current.version) >= 0) {
+      return chainTo(chains, release.version).length;
+    }
+    current = previous;
+  }
+  for (const link of path.reverse()) lengths.set(link.version, ++below);
+  return below;
+}
+
 function releaseOf(chains: ReleaseChains, row: HistoryRow): ChainRelease {
   const release = chains.get(row.version);
   const where = `pinline_schema_migrations row ${row.id} (${row.direction} ${row.file} of ${row.version}, ${row.appliedAt.toISOString()})`;
@@ -172,14 +215,28 @@ function releaseOf(chains: ReleaseChains, row: HistoryRow): ChainRelease {
       { hint: "restore the release folder the database was migrated with" },
     );
   }
-  const list = row.direction === "migrate" ? release.migrations : release.rollback;
-  if (!list.includes(row.file)) {
+  if (!listed(release, row.direction).has(row.file)) {
     throw new RefusedError(
       `${where}: releases/${release.folder}/${row.file} no longer exists (release.yaml's database.${row.direction === "migrate" ? "migrations" : "rollback"} does not list it)`,
       { hint: "an applied file must stay in its release: restore it" },
     );
   }
   return release;
+}
+
+const listSets = new WeakMap<ChainRelease, Record<Direction, ReadonlySet<string>>>();
+
+/**
+ * A release's migration or rollback list as a set, built once per release: the history has a
+ * row per file, and looking each up in the list would make a long history quadratic.
+ */
+function listed(release: ChainRelease, direction: Direction): ReadonlySet<string> {
+  let lists = listSets.get(release);
+  if (!lists) {
+    lists = { migrate: new Set(release.migrations), rollback: new Set(release.rollback) };
+    listSets.set(release, lists);
+  }
+  return lists[direction];
 }
 
 function describeRow(release: ChainRelease, row: HistoryRow): string {

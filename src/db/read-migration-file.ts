@@ -7,7 +7,7 @@
  * Every other byte counts — a lone CR, a BOM, trailing spaces.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RefusedError, UsageError } from "../core/errors.js";
 import type { Direction } from "./derive-schema-version.js";
@@ -49,11 +49,19 @@ export interface MigrationFile {
   /** false when the first line is `-- pinline:no-transaction`. */
   transactional: boolean;
   statements: SqlStatement[];
+  /**
+   * The text ends between statements (see SqlScan.closed): the history row and COMMIT can
+   * follow it in the same query without changing how PostgreSQL reads the file.
+   */
+  closed: boolean;
 }
 
 /** sha256 hex of the content with CRLF normalised to LF. */
 export function checksumOf(content: Uint8Array | string): string {
-  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content);
+  const bytes =
+    typeof content === "string"
+      ? Buffer.from(content, "utf8")
+      : Buffer.from(content.buffer, content.byteOffset, content.byteLength); // a view, not a copy
   return createHash("sha256").update(normaliseLineEndings(bytes)).digest("hex");
 }
 
@@ -75,14 +83,16 @@ export function readMigrationFile(
   direction: Direction,
 ): MigrationFile {
   const path = pathOf(release, file);
-  if (!release.contents.has(file) || !existsSync(join(root, path))) {
+  const content = release.contents.has(file) ? readIfExists(join(root, path)) : undefined;
+  if (!content) {
     throw new UsageError(
       `${path} does not exist, but releases/${release.folder}/release.yaml lists it`,
       { hint: "run pinline validate" },
     );
   }
-  const bytes = normaliseLineEndings(readFileSync(join(root, path)));
+  const bytes = normaliseLineEndings(content);
   const text = bytes.toString("utf8");
+  const scan = splitStatements(text);
   return {
     release: release.version,
     folder: release.folder,
@@ -92,8 +102,23 @@ export function readMigrationFile(
     text,
     checksum: createHash("sha256").update(bytes).digest("hex"),
     transactional: !hasNoTransactionMarker(text),
-    statements: splitStatements(text).statements,
+    statements: scan.statements,
+    closed: scan.closed,
   };
+}
+
+/**
+ * The file's bytes, or undefined when it does not exist. One read instead of a stat and a
+ * read: a run reads every file it applies, and every applied file to verify its checksum.
+ */
+export function readIfExists(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
 }
 
 /**

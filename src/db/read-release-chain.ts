@@ -104,8 +104,8 @@ export function chainTo(chains: ReleaseChains, version: string): ChainRelease[] 
       throw new UsageError(`the database.from links of releases/${current.folder} form a loop`);
     }
     seen.add(current.version);
-    chain.unshift(current);
-    if (current.from === null) return chain;
+    chain.push(current); // newest first, reversed at the end: unshift would be quadratic
+    if (current.from === null) return chain.reverse();
     const previous = chains.get(current.from);
     if (!previous) {
       throw new UsageError(

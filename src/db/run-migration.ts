@@ -7,17 +7,17 @@
  *    against releases/ (and that it still exists);
  * 3. plan the chain from that version to the target, read every file to run and refuse one that
  *    cannot run as marked — all before the first statement runs;
- * 4. run the files in order, each with its history row (see apply-migration.ts).
+ * 4. run the files in order, each with its history row (see apply-migration.ts), then wait until
+ *    what they committed is durable.
  * A dry run does 2 and 3 without the lock and without creating the table; `repair` deletes the
  * dirty rows a failed non-transactional migration left.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { RefusedError, UsageError } from "../core/errors.js";
+import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import { compareVersions } from "../core/version.js";
 import { loadTree } from "../repo/load-tree.js";
-import { applyMigration } from "./apply-migration.js";
+import { applyMigration, flushCommitted } from "./apply-migration.js";
 import {
   type DatabaseState,
   type Direction,
@@ -32,6 +32,8 @@ import {
   type HistoryTable,
   historyTableExists,
   locateHistoryTable,
+  mayDropPrepared,
+  prepareInsertApplied,
   readHistory,
 } from "./history.js";
 import { acquireMigrationLock, releaseMigrationLock } from "./migration-lock.js";
@@ -42,6 +44,7 @@ import {
   type MigrationFile,
   MigrationFileError,
   pathOf,
+  readIfExists,
   readMigrationFile,
 } from "./read-migration-file.js";
 import {
@@ -215,7 +218,14 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
       };
     }
     const started = performance.now();
-    await runSteps(client, table, files, steps, settings, input.appliedBy, emit);
+    try {
+      await runSteps(client, table, files, steps, settings, input.appliedBy, emit);
+    } catch (error) {
+      // What committed before the failure stays applied: make it durable before reporting.
+      await makeDurable(client, steps).catch(() => {});
+      throw error;
+    }
+    await makeDurable(client, steps);
     return {
       from: state.version,
       to,
@@ -317,13 +327,14 @@ function verifyChecksums(root: string, chains: ReleaseChains, rows: readonly His
     const release = chains.get(row.version);
     if (!release) continue; // deriveDatabaseState refused it already
     const path = pathOf(release, row.file);
-    if (!release.contents.has(row.file) || !existsSync(join(root, path))) {
+    const content = release.contents.has(row.file) ? readIfExists(join(root, path)) : undefined;
+    if (!content) {
       throw new RefusedError(
         `${path} was applied (${row.direction}, ${row.appliedAt.toISOString()}) but no longer exists`,
         { hint: "an applied file must stay in its release: restore it" },
       );
     }
-    const now = checksumOf(readFileSync(join(root, path)));
+    const now = checksumOf(content);
     if (now !== row.checksum) {
       throw new MigrationFileError(
         `${path} changed after it was applied: checksum ${row.checksum} in ${HISTORY_TABLE}, ${now} now`,
@@ -364,10 +375,14 @@ async function runSteps(
 ): Promise<void> {
   const total = steps.filter((s) => s.status === "planned").length;
   let index = 0;
+  // The prepared INSERT serves every file up to the first that might drop it.
+  let insertPrepared = steps.some((s) => s.status === "planned" && s.transactional);
+  if (insertPrepared) await prepareInsertApplied(client, table);
   for (const [i, step] of steps.entries()) {
     if (step.status !== "planned") continue;
     index++;
     const file = files[i] as MigrationFile;
+    if (mayDropPrepared(file.text)) insertPrepared = false;
     emit({
       type: "step-start",
       step,
@@ -380,6 +395,7 @@ async function runSteps(
       statementTimeoutMs: settings.statementTimeoutMs,
       lockAttempts: settings.lockAttempts,
       appliedBy,
+      insertPrepared,
       onRetry: (retry) =>
         emit({
           type: "retry",
@@ -400,6 +416,26 @@ async function runSteps(
       total,
       message: `${step.direction === "migrate" ? "applied" : "ran"} ${step.path} in ${step.durationMs} ms (${index}/${total})`,
     });
+  }
+}
+
+/** Waits for the WAL flush of the transactional migrations that ran (see flushCommitted). */
+async function makeDurable(
+  client: pg.Client,
+  steps: readonly MigrationStepResult[],
+): Promise<void> {
+  const ran = steps.filter((step) => step.status === "applied" && step.transactional).length;
+  if (ran === 0) return;
+  try {
+    await flushCommitted(client);
+  } catch (error) {
+    throw new PinlineError(
+      `${ran} migration${ran === 1 ? "" : "s"} committed, but waiting for the commits to reach disk failed: ${(error as Error).message}`,
+      {
+        hint: "if the server crashed, the last of them may be lost (each with its history row): run migrate again, and it applies what is missing",
+        cause: error,
+      },
+    );
   }
 }
 

@@ -91,6 +91,27 @@ describe("splitting a migration into statements", () => {
   });
 });
 
+describe("whether a file ends between statements (so SQL can follow it in the same query)", () => {
+  it.each([
+    ["", true],
+    ["-- only a comment", true],
+    ["SELECT 1;", true],
+    ["SELECT 1;\n", true],
+    ["SELECT 1; -- done, no newline", true],
+    ["SELECT 1;\n/* the end */", true],
+    ["SELECT 1", false],
+    ["SELECT 1; SELECT 2 -- no semicolon", false],
+    ["SELECT (1;", false],
+    ["CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;", false],
+    ["CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;", true],
+    ["SELECT 'abc;", false],
+    ["SELECT 1;\n/* no end", false],
+    ["DO $x$ BEGIN NULL; END $x$;", true],
+  ])("%j: %s", (sql, closed) => {
+    expect(splitStatements(sql).closed).toBe(closed);
+  });
+});
+
 describe("statements that cannot run in a transaction", () => {
   it.each([
     ["CREATE INDEX CONCURRENTLY idx ON t (a)", "CREATE INDEX CONCURRENTLY"],

@@ -31,6 +31,12 @@ export interface SqlStatement {
 
 export interface SqlScan {
   statements: SqlStatement[];
+  /**
+   * Whether the text ends between statements: the last one has its semicolon, and no string,
+   * comment, parenthesis or BEGIN ATOMIC body is left open, so SQL appended after a newline is
+   * read as statements of its own.
+   */
+  closed: boolean;
   /** A comment, string or quoted identifier that never ends, if any. */
   unterminated?: { what: string; line: number; offset: number };
 }
@@ -122,8 +128,9 @@ export function splitStatements(sql: string): SqlScan {
       i++;
     }
   }
+  const closed = tokens.length === 0;
   finish();
-  return { statements };
+  return { statements, closed };
 }
 
 /**
@@ -131,6 +138,8 @@ export function splitStatements(sql: string): SqlScan {
  * do not end the statement; psql counts BEGIN/CASE against END the same way.
  */
 function blockChange(tokens: readonly SqlToken[], word: SqlToken, depth: number): number {
+  // Only these words count; looking at the statement's start for every word would be wasted.
+  if (word.upper !== "BEGIN" && word.upper !== "CASE" && word.upper !== "END") return 0;
   if (!isRoutineDefinition(tokens)) return 0;
   if (word.upper === "BEGIN") return 1;
   if (word.upper === "CASE" && depth > 0) return 1;
@@ -203,7 +212,11 @@ function unterminated(
     line: lineOf(lines, start),
     tokens,
   });
-  return { statements, unterminated: { what, line: lineOf(lines, offset), offset } };
+  return {
+    statements,
+    closed: false,
+    unterminated: { what, line: lineOf(lines, offset), offset },
+  };
 }
 
 function lineStarts(text: string): number[] {
