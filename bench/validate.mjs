@@ -208,7 +208,14 @@ function environmentYaml(name, stage, version, channel) {
   ].join("\n");
 }
 
-/** One folder per version: release.yaml, one migration and its rollback. */
+/**
+ * One folder per version: release.yaml, its signature file, one migration and its rollback.
+ * validate checks only that the signature file is there (verify judges it), so a placeholder
+ * stands in for a real signature.
+ */
+const SIGNATURE_PLACEHOLDER =
+  "-----BEGIN PGP SIGNATURE-----\n(placeholder: validate checks presence only)\n-----END PGP SIGNATURE-----\n";
+
 function writeReleases(root, versions) {
   versions.forEach((version, index) => {
     const dir = join(root, "releases", version);
@@ -216,6 +223,7 @@ function writeReleases(root, versions) {
     mkdirSync(join(dir, "rollback"), { recursive: true });
     const { text, migration, rollback } = releaseYaml(version, index, versions);
     writeFileSync(join(dir, "release.yaml"), text);
+    writeFileSync(join(dir, "release.yaml.asc"), SIGNATURE_PLACEHOLDER);
     const [forward, backward] =
       index === 0
         ? ["CREATE TABLE diagnostics (id bigserial PRIMARY KEY);", "DROP TABLE diagnostics;"]
