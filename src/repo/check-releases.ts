@@ -185,11 +185,12 @@ function checkDatabase(
   }
 
   const listed = new Set<string>();
+  const present = new Set(release.contents);
   for (const list of ["migrations", "rollback"] as const) {
     const files = database[list];
     files.forEach((file, i) => {
       listed.add(file);
-      if (!release.contents.includes(file)) {
+      if (!present.has(file)) {
         const isDir = release.directories.includes(file);
         finding(
           ["database", list, i],
