@@ -244,6 +244,18 @@ describe("verifyBytes: tampering", () => {
     );
   });
 
+  it("names every key of a tampered manifest in one reason, not once per signature", async () => {
+    const result = await verify(await sign([alice.privateKey, bob.privateKey]), [alice, bob], {
+      threshold: 2,
+      bytes: bytesOf(MANIFEST_TEXT.replace("2.4.1", "2.4.2")),
+    });
+    expect(result.ok).toBe(false);
+    const signers = result.signatures.map((s) => s.keyFingerprint).join(", ");
+    expect(result.reason).toBe(
+      `only 0 of 2 required signatures from distinct trusted keys: signatures by ${signers}: ${TAMPERED}`,
+    );
+  });
+
   it("refuses a manifest whose line endings were converted to CRLF", async () => {
     const result = await verify(armored, [alice], {
       bytes: bytesOf(MANIFEST_TEXT.replaceAll("\n", "\r\n")),

@@ -352,13 +352,19 @@ function summarize(signatures: SignatureVerdict[], distinct: number, threshold: 
       `${valid} valid signatures come from ${distinct} key${distinct === 1 ? "" : "s"}, and each key counts once`,
     );
   }
+  // One note per reason, naming every key it applies to: a tampered manifest signed by two
+  // keys is one problem, not two.
+  const signers = new Map<string, string[]>();
   for (const s of signatures) {
     if (s.verdict === "valid") continue;
-    const note =
-      s.keyFingerprint && !s.reason.includes(s.keyFingerprint)
-        ? `signature by ${s.keyFingerprint}: ${s.reason}`
-        : s.reason;
-    if (!notes.includes(note)) notes.push(note);
+    const keys = signers.get(s.reason) ?? [];
+    if (s.keyFingerprint && !s.reason.includes(s.keyFingerprint)) keys.push(s.keyFingerprint);
+    signers.set(s.reason, keys);
+  }
+  for (const [reason, keys] of signers) {
+    const by =
+      keys.length === 0 ? "" : `signature${keys.length === 1 ? "" : "s"} by ${keys.join(", ")}: `;
+    notes.push(`${by}${reason}`);
   }
   if (signatures.length === 0) notes.push("the file holds no signature");
   return `only ${distinct} of ${required} from distinct trusted keys${notes.length > 0 ? `: ${notes.join("; ")}` : ""}`;
