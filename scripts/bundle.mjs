@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -60,10 +60,14 @@ try {
     plugins: [sideEffectFree],
     define: { __PINLINE_VERSION__: JSON.stringify(packageVersion) },
   };
+  // The CLI loads each verb's heavy parts (OpenPGP, pg) on use: split into chunks, so that
+  // `pinline validate` parses only what it runs.
   const cli = await build({
     ...common,
     entryPoints: { cli: join(root, "src/cli.ts") },
     outdir: outDir,
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     banner: { js: requireShim },
   });
   const worker = await build({
@@ -128,14 +132,18 @@ async function licences(metafiles) {
   return `Third-party code bundled into dist/\n\n${sections.join(`\n${"-".repeat(72)}\n\n`)}`;
 }
 
-/** Names of files that differ between two folders (missing, extra, or changed). */
+/** Paths of files that differ between two folders, sub-folders included (missing, extra, changed). */
 async function compareFolders(expected, actual) {
   if (!existsSync(actual)) return ["dist/ is missing"];
-  const a = (await readdir(expected)).sort();
-  const b = (await readdir(actual)).sort();
-  const names = [...new Set([...a, ...b])];
+  const files = async (dir) =>
+    (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(dir, join(entry.parentPath ?? entry.path, entry.name)))
+      .sort();
+  const a = await files(expected);
+  const b = await files(actual);
   const differ = [];
-  for (const name of names) {
+  for (const name of [...new Set([...a, ...b])]) {
     if (!a.includes(name) || !b.includes(name)) {
       differ.push(name);
       continue;

@@ -1,4 +1,5 @@
-import { type Dirent, readdirSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { checkRelease } from "./check-releases.js";
 import { error, type Finding } from "./findings.js";
@@ -63,7 +64,7 @@ function readInWorker(
     };
     let worker: Worker;
     try {
-      worker = new Worker(new URL("./read-releases-worker.js", import.meta.url), {
+      worker = new Worker(workerScript(), {
         workerData: { root, folders },
       });
     } catch (cause) {
@@ -77,6 +78,16 @@ function readInWorker(
     worker.once("error", fallback);
     worker.once("exit", (code) => fallback(`exit code ${code}`));
   });
+}
+
+/**
+ * The worker's bundle sits beside the bundle that starts it: dist/read-releases-worker.js next
+ * to dist/validate.js, or one folder up from the CLI's code-split dist/chunks/.
+ */
+function workerScript(): URL {
+  const beside = new URL("./read-releases-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  return new URL("../read-releases-worker.js", import.meta.url);
 }
 
 export function readReleaseFolder(root: string, folder: string): ReleaseRecord {

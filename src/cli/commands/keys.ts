@@ -1,6 +1,4 @@
 import { Command } from "commander";
-import { formatDay } from "../../trust/key-policy.js";
-import { addKey, listKeys } from "../../trust/manage-keys.js";
 import { type Io, jsonOption, resolveRoot, rootOption, table } from "../io.js";
 
 export function keysCommand(io: Io): Command {
@@ -14,6 +12,7 @@ export function keysCommand(io: Io): Command {
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(async (file: string, options: { root?: string; json?: boolean }) => {
+      const { addKey } = await import("../../trust/manage-keys.js");
       const result = await addKey({ root: resolveRoot(options), file });
       if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
       else if (result.added)
@@ -29,6 +28,8 @@ export function keysCommand(io: Io): Command {
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(async (options: { root?: string; json?: boolean }) => {
+      const { listKeys } = await import("../../trust/manage-keys.js");
+      const { formatDay } = await import("../../trust/key-policy.js");
       const listed = await listKeys(resolveRoot(options));
       if (options.json) {
         io.out(`${JSON.stringify(listed, null, 2)}\n`);

@@ -1,6 +1,5 @@
 import { basename, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { migrate } from "../../db/run-migration.js";
 import { redactUrl, resolveDatabaseUrl } from "../../repo/database-url.js";
 import { type Io, jsonOption, positiveInteger, resolveRoot, rootOption } from "../io.js";
 
@@ -65,6 +64,8 @@ export function migrateCommand(io: Io): Command {
           io.err(
             `pinline migrate: ${redactUrl(database.url)} (from ${database.source}) → ${target}\n`,
           );
+        // Loaded on use, like the other verbs that need more than validate does (pg here).
+        const { migrate } = await import("../../db/run-migration.js");
         const result = await migrate({
           root,
           target,

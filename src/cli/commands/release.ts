@@ -1,6 +1,5 @@
 import { relative } from "node:path";
 import { Command } from "commander";
-import { createRelease } from "../../repo/create-release.js";
 import { type Io, jsonOption, resolveRoot, rootOption } from "../io.js";
 
 export function releaseCommand(io: Io): Command {
@@ -19,6 +18,7 @@ export function releaseCommand(io: Io): Command {
         options: { channel?: string; artifacts?: string; root?: string; json?: boolean },
       ) => {
         const root = resolveRoot(options);
+        const { createRelease } = await import("../../repo/create-release.js");
         const created = await createRelease({
           root,
           version,

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { UsageError } from "../../core/errors.js";
-import { signRelease } from "../../trust/sign-release.js";
 import { type Io, jsonOption, plural, resolveRoot, rootOption } from "../io.js";
 
 export function signCommand(io: Io): Command {
@@ -22,6 +21,8 @@ export function signCommand(io: Io): Command {
         const root = resolveRoot(options);
         const armoredPrivateKey = readKeyFile(options.key);
         const passphrase = readPassphrase(options.passphraseEnv);
+        // Loaded on use: OpenPGP is most of the bundle, and `pinline validate` needs none of it.
+        const { signRelease } = await import("../../trust/sign-release.js");
         const signed = await signRelease({
           root,
           releaseDir,

@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { verifyRelease } from "../../trust/verify-release.js";
 import { type Io, jsonOption, resolveRoot, rootOption, table } from "../io.js";
 
 export function verifyCommand(io: Io): Command {
@@ -18,6 +17,7 @@ export function verifyCommand(io: Io): Command {
         options: { artifacts?: string; root?: string; json?: boolean },
       ) => {
         const root = resolveRoot(options);
+        const { verifyRelease } = await import("../../trust/verify-release.js");
         const result = await verifyRelease({
           root,
           releaseDir,

@@ -1,0 +1,3 @@
+import { createRequire as __pinlineCreateRequire } from "node:module";
+const require = __pinlineCreateRequire(import.meta.url);
+function c(e){return e.line===void 0?e.file:`${e.file}:${e.line}:${e.column??1}`}var n=class extends Error{name="PinlineError";where;hint;exitCode=1;constructor(i,r={}){super(i,{cause:r.cause}),this.where=r.where,this.hint=r.hint}describe(){return`${this.where?`${c(this.where)}: `:""}${this.message}${this.hint?` (${this.hint})`:""}`}},t=class extends n{name="UsageError";exitCode=2},o=class extends n{name="InvalidValueError"},s=class extends n{name="RefusedError"};function d(e){return e instanceof n?e.exitCode:1}export{c as a,n as b,t as c,o as d,s as e,d as f};
