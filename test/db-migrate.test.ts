@@ -12,7 +12,12 @@ import {
   migrate,
 } from "../src/db/run-migration.js";
 import { copyExample, edit, removeCopies, replaceOnce, repoRoot } from "./harness/example-repo.js";
-import { freshDatabase, type PostgresTarget, withClient } from "./harness/postgres.js";
+import {
+  catalogSnapshot,
+  freshDatabase,
+  type PostgresTarget,
+  withClient,
+} from "./harness/postgres.js";
 
 /**
  * The migration runner on real PostgreSQL (every target of the harness), with the example
@@ -90,32 +95,6 @@ function withRelease260(
     ].join("\n"),
   );
   return root;
-}
-
-/** Tables, columns, indexes, constraints and sequences of public, the history table aside. */
-async function catalog(url: string): Promise<string[]> {
-  return withClient(url, async (c) => {
-    const { rows } = await c.query<{ item: string }>(
-      `SELECT 'table ' || table_name AS item FROM information_schema.tables
-        WHERE table_schema = 'public' AND table_name <> $1
-       UNION ALL
-       SELECT format('column %s.%s %s null=%s default=%s', table_name, column_name, data_type, is_nullable, column_default)
-         FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> $1
-       UNION ALL
-       SELECT format('index %s valid=%s', pg_get_indexdef(i.indexrelid), i.indisvalid)
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
-        WHERE c.relnamespace = 'public'::regnamespace AND c.relname <> $1
-       UNION ALL
-       SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
-         FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> $1
-       UNION ALL
-       SELECT 'sequence ' || sequence_name FROM information_schema.sequences
-        WHERE sequence_schema = 'public' AND sequence_name NOT LIKE $1 || '%'
-       ORDER BY 1`,
-      [HISTORY],
-    );
-    return rows.map((r) => r.item);
-  });
 }
 
 interface Row {
@@ -212,7 +191,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     ]);
     expect(await columnsOf(url, "remediation_runs")).toContain("triggered_by");
     expect(await hasTable(url, "diagnostic_rule_versions")).toBe(true);
-    expect(await catalog(url)).toContain(
+    expect(await catalogSnapshot(url)).toContain(
       "index CREATE INDEX idx_diagnostics_ml_score ON public.diagnostics USING btree (ml_score) valid=t",
     );
 
@@ -233,7 +212,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
   it("rolls back from the nightly to exactly the schema 2.0.0 created, then to none, and up again", async () => {
     const url = await database();
     await run(url, "2.0.0");
-    const schemaOf200 = await catalog(url);
+    const schemaOf200 = await catalogSnapshot(url);
     expect(schemaOf200.length).toBeGreaterThan(20);
 
     await run(url, NIGHTLY);
@@ -246,21 +225,21 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     expect(down.summary).toMatch(
       /^rolled the database back from 2\.5\.0-nightly\.20240315 to 2\.0\.0: 7 files of 5 releases run in/,
     );
-    expect(await catalog(url)).toEqual(schemaOf200);
+    expect(await catalogSnapshot(url)).toEqual(schemaOf200);
 
     const none = await run(url, "none");
     expect(none).toMatchObject({ from: "2.0.0", to: "none" });
     expect(none.steps.map((s) => s.path)).toEqual([
       "releases/2.0.0/rollback/2.0.0-0.0.0_drop_schema.sql",
     ]);
-    expect(await catalog(url)).toEqual([]);
+    expect(await catalogSnapshot(url)).toEqual([]);
 
     // The history keeps everything (rollbacks are rows too), and the version follows from it.
     const rows = await historyOf(url);
     expect(rows.filter((r) => r.direction === "rollback")).toHaveLength(8);
     const up = await run(url, "2.0.0");
     expect(up).toMatchObject({ from: null, to: "2.0.0" });
-    expect(await catalog(url)).toEqual(schemaOf200);
+    expect(await catalogSnapshot(url)).toEqual(schemaOf200);
   });
 
   it("a dry run prints the plan and changes nothing, not even the history table", async () => {
@@ -281,7 +260,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
       "  5. releases/2.4.1/migrations/2.4.0-2.4.1_ml_score_index.sql  migrate  no transaction",
     );
     expect(await hasTable(url, HISTORY)).toBe(false);
-    expect(await catalog(url)).toEqual([]);
+    expect(await catalogSnapshot(url)).toEqual([]);
 
     await run(url, "2.4.1");
     const before = await historyOf(url);
@@ -300,7 +279,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     const file = "releases/2.3.0/migrations/2.0.0-2.3.0_remediation_runs.sql";
     await migrate({ root, target: "2.4.0", databaseUrl: url });
     const applied = sha256(root, file);
-    const schema = await catalog(url);
+    const schema = await catalogSnapshot(url);
     const rows = await historyOf(url);
 
     edit(root, file, replaceOnce("DEFAULT 'pending'", "DEFAULT 'queued' "));
@@ -310,7 +289,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     expect(error.message).toBe(
       `${file} changed after it was applied: checksum ${applied} in pinline_schema_migrations, ${changed} now`,
     );
-    expect(await catalog(url)).toEqual(schema);
+    expect(await catalogSnapshot(url)).toEqual(schema);
     expect(await historyOf(url)).toEqual(rows);
 
     // The same text with CRLF line endings (git autocrlf) is the same file.
@@ -436,7 +415,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
       },
     );
     await migrate({ root, target: NIGHTLY, databaseUrl: url });
-    const schema = await catalog(url);
+    const schema = await catalogSnapshot(url);
     await failureOf(migrate({ root, target: "2.6.0", databaseUrl: url }));
     expect(await hasTable(url, "audit_log")).toBe(true);
 
@@ -449,7 +428,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     expect(back.summary).toMatch(
       /^rolled the database back from 2\.5\.0-nightly\.20240315 \(2\.6\.0 partly applied: 1 of 2 migrations\) to 2\.5\.0-nightly\.20240315: 2 files of 1 release run in/,
     );
-    expect(await catalog(url)).toEqual(schema);
+    expect(await catalogSnapshot(url)).toEqual(schema);
     expect((await migrate({ root, target: NIGHTLY, databaseUrl: url })).steps).toEqual([]);
   });
 
@@ -495,7 +474,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
       line: 3,
       column: 1,
     });
-    expect(await catalog(url)).toEqual([]);
+    expect(await catalogSnapshot(url)).toEqual([]);
     expect(await historyOf(url)).toEqual([]);
   });
 
@@ -563,7 +542,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     await migrate({ root, target: "2.6.0", databaseUrl: url, repair: true });
     const done = await migrate({ root, target: "2.6.0", databaseUrl: url });
     expect(done.steps.map((s) => s.status)).toEqual(["applied"]);
-    expect(await catalog(url)).toContain(
+    expect(await catalogSnapshot(url)).toContain(
       "index CREATE UNIQUE INDEX idx_content_managers_base_url ON public.content_managers USING btree (base_url) valid=t",
     );
   });

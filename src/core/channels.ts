@@ -89,3 +89,29 @@ export function updateChannelReceives(
   const received: readonly ReleaseChannelName[] = RELEASE_CHANNELS_BY_KIND[parsed.kind];
   return received.includes(version.channel);
 }
+
+/**
+ * updateChannelReceives for documents that may be malformed: a channel or custom entry that
+ * does not parse receives nothing (validate reports it where it is written).
+ */
+export function channelReceives(
+  channel: string,
+  version: ParsedVersion,
+  customChannels?: CustomChannels,
+): boolean {
+  try {
+    return updateChannelReceives(channel, version, customChannels);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a policy lets `version` in: one of its allowed channels receives it (no list: all do). */
+export function policyAllowsVersion(
+  policy: { allowedChannels?: readonly string[]; customChannels?: CustomChannels },
+  version: ParsedVersion,
+): boolean {
+  const channels = policy.allowedChannels;
+  if (!channels || channels.length === 0) return true;
+  return channels.some((channel) => channelReceives(channel, version, policy.customChannels));
+}

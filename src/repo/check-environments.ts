@@ -1,4 +1,4 @@
-import { releaseChannelsFor, updateChannelReceives } from "../core/channels.js";
+import { channelReceives, releaseChannelsFor } from "../core/channels.js";
 import type { EnvironmentPin, Policy } from "../core/schema-types.js";
 import { isVersionInRange, tryParseVersion } from "../core/version.js";
 import type { Catalog } from "./catalog.js";
@@ -73,7 +73,7 @@ export function checkEnvironments(
 
     const channel = data.update?.channel;
     if (channel !== undefined) {
-      if (version && !safeReceives(channel, version, customChannels)) {
+      if (version && !channelReceives(channel, version, customChannels)) {
         report(
           ["version"],
           `${data.version} is a ${version.channel} release, which the ${channel} channel this environment follows does not receive`,
@@ -128,15 +128,6 @@ function mergeCustomChannels(policies: readonly Policy[]): Record<string, { vers
     }
   }
   return merged;
-}
-
-/** A malformed custom channel is reported on its policy; here it receives nothing. */
-function safeReceives(...args: Parameters<typeof updateChannelReceives>): boolean {
-  try {
-    return updateChannelReceives(...args);
-  } catch {
-    return false;
-  }
 }
 
 function safeInRange(version: string, range: string): boolean {

@@ -4,12 +4,12 @@ import { parseSize } from "../core/size.js";
 import { compareVersions, parseVersion, tryParseVersion } from "../core/version.js";
 import type { Catalog } from "./catalog.js";
 import { error, type Finding, warning } from "./findings.js";
-import { compareNames, RELEASE_FILE } from "./layout.js";
+import { compareNames, RELEASE_FILE, SIGNATURE_FILE } from "./layout.js";
 import type { ReleaseFolder } from "./load-tree.js";
 import type { PathSegment, YamlFile } from "./parse-yaml.js";
 
 /** Files a release folder may hold besides its SQL. */
-const RELEASE_EXTRAS = new Set([RELEASE_FILE, `${RELEASE_FILE}.asc`, "README.md", "CHANGELOG.md"]);
+const RELEASE_EXTRAS = new Set([RELEASE_FILE, SIGNATURE_FILE, "README.md", "CHANGELOG.md"]);
 
 /**
  * Checks one release against itself: the folder is the version, the version agrees with the

@@ -117,7 +117,7 @@ function similar(a: string, b: string): boolean {
   return distance(a.toLowerCase(), b.toLowerCase()) <= Math.max(2, Math.floor(b.length / 3));
 }
 
-export function pointerToPath(pointer: string): PathSegment[] {
+function pointerToPath(pointer: string): PathSegment[] {
   if (pointer === "") return [];
   return pointer
     .slice(1)
@@ -126,7 +126,7 @@ export function pointerToPath(pointer: string): PathSegment[] {
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
 }
 
-export function formatPath(path: readonly PathSegment[]): string {
+function formatPath(path: readonly PathSegment[]): string {
   let out = "";
   for (const segment of path) {
     if (typeof segment === "number") out += `[${segment}]`;

@@ -1,6 +1,8 @@
 /** Where things live in a pinline repository (DESIGN §1). */
 
 export const RELEASE_FILE = "release.yaml";
+/** The detached signatures over release.yaml, beside it. */
+export const SIGNATURE_FILE = `${RELEASE_FILE}.asc`;
 export const ROLLOUT_FILE = "policies/rollout.yaml";
 
 /** Byte order of names, as git and `ls` with LC_ALL=C sort them. */

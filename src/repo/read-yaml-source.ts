@@ -68,7 +68,7 @@ function tooLarge(file: string, size: number): SourceResult {
 }
 
 /** UTF-8 with an optional byte-order mark; anything else names the first bad byte. */
-export function decodeYamlBytes(bytes: Uint8Array, file: string): SourceResult {
+function decodeYamlBytes(bytes: Uint8Array, file: string): SourceResult {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!isUtf8(buffer)) {
     const offset = firstInvalidUtf8Offset(bytes);

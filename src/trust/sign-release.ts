@@ -2,9 +2,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { readPrivateKey, readSignature } from "openpgp";
 import { UsageError } from "../core/errors.js";
-import { RELEASE_FILE } from "../repo/layout.js";
+import { RELEASE_FILE, SIGNATURE_FILE } from "../repo/layout.js";
 import { signBytes } from "./sign-manifest.js";
-import { SIGNATURE_FILE } from "./verify-release.js";
 
 export interface SignedRelease {
   /** The signature file, relative to the repository root. */

@@ -1,18 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { updateChannelReceives } from "../core/channels.js";
+import { policyAllowsVersion } from "../core/channels.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import type { Policy, ReleaseManifest } from "../core/schema-types.js";
 import { parseVersion } from "../core/version.js";
-import { RELEASE_FILE, ROLLOUT_FILE } from "../repo/layout.js";
+import { RELEASE_FILE, ROLLOUT_FILE, SIGNATURE_FILE } from "../repo/layout.js";
 import { parseYaml } from "../repo/parse-yaml.js";
 import { readDocument } from "../repo/read-document.js";
 import { fetchArtifacts } from "./fetch-artifacts.js";
 import { loadKeyring } from "./keyring.js";
 import { type ArtifactVerdict, verifyArtifacts } from "./verify-artifacts.js";
 import { type VerifyResult, verifyBytes } from "./verify-manifest.js";
-
-export const SIGNATURE_FILE = `${RELEASE_FILE}.asc`;
 
 export interface ReleaseVerification {
   /** The manifest, relative to the repository root. */
@@ -149,17 +147,7 @@ async function thresholdFor(
   for (const policy of readPolicies(root)) {
     const data = policy.value;
     if (!data?.signatures?.threshold) continue;
-    const channels = data.allowedChannels ?? [];
-    const receives =
-      channels.length === 0 ||
-      channels.some((c) => {
-        try {
-          return updateChannelReceives(c, version, data.customChannels);
-        } catch {
-          return false;
-        }
-      });
-    if (receives && data.signatures.threshold > threshold) {
+    if (policyAllowsVersion(data, version) && data.signatures.threshold > threshold) {
       threshold = data.signatures.threshold;
       from = policy.file;
     }

@@ -245,7 +245,15 @@ export async function schemaSnapshot(
       text: result.stdout.replace(/^\\(un)?restrict .*$/gm, ""),
     };
   }
-  const rows = await withClient(url, async (c) => {
+  return { how: "catalog", text: (await catalogSnapshot(url, exclude)).join("\n") };
+}
+
+/** Tables, columns, indexes, constraints and sequences of `public`, one line each, sorted. */
+export async function catalogSnapshot(
+  url: string,
+  exclude = "pinline_schema_migrations",
+): Promise<string[]> {
+  return withClient(url, async (c) => {
     const { rows } = await c.query<{ item: string }>(
       `SELECT 'table ' || table_name AS item FROM information_schema.tables
         WHERE table_schema = 'public' AND table_name NOT LIKE $1 || '%'
@@ -267,5 +275,4 @@ export async function schemaSnapshot(
     );
     return rows.map((r) => r.item);
   });
-  return { how: "catalog", text: rows.join("\n") };
 }
