@@ -26,9 +26,7 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
+export { plural } from "../notify/markdown.js";
 
 /** A plain text table: columns padded to their widest cell, the last one left ragged. */
 export function table(rows: readonly (readonly string[])[]): string {

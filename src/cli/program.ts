@@ -1,7 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeOf, PinlineError } from "../core/errors.js";
+import { gateCommand } from "./commands/gate.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { planCommand } from "./commands/plan.js";
+import { promoteCommand } from "./commands/promote.js";
 import { releaseCommand } from "./commands/release.js";
 import { signCommand } from "./commands/sign.js";
 import { validateCommand } from "./commands/validate.js";
@@ -28,6 +31,9 @@ export function buildProgram(io: Io): Command {
     verifyCommand(io),
     keysCommand(io),
     migrateCommand(io),
+    planCommand(io),
+    promoteCommand(io),
+    gateCommand(io),
   ];
   for (const command of commands) program.addCommand(command);
   // Sub-commands write where the program writes, and never exit the process themselves.

@@ -267,11 +267,18 @@ export interface EnvironmentPin {
    * Percent of traffic, rendered for the deploy step.
    */
   traffic?: number;
+  platform?: PlatformVersions;
   update?: UpdateSettings;
   health?: HealthChecks;
   database?: DatabaseConnection;
   deploy?: DeploySettings;
   notify?: NotifySettings;
+}
+/**
+ * The platform this environment runs, by the same names a release's compatibility uses: { contentManager: "24.1", database: "PostgreSQL 15", kubernetes: "1.28" }. The gate checks each against the release's ranges.
+ */
+export interface PlatformVersions {
+  [k: string]: string | undefined;
 }
 export interface UpdateSettings {
   channel?: UpdateChannel;

@@ -1,5 +1,6 @@
 import type { Finding } from "../repo/findings.js";
 import type { ValidationReport } from "../repo/validate-tree.js";
+import { cell, mermaidText, plural } from "./markdown.js";
 
 /**
  * The job summary of `validate`: the verdict, every finding in a table, and a picture of what
@@ -55,16 +56,4 @@ export function renderRollout(report: ValidationReport): string | undefined {
   });
   out.push("```");
   return out.join("\n");
-}
-
-function mermaidText(s: string): string {
-  return s.replace(/"/g, "#quot;");
-}
-
-function cell(s: string): string {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

@@ -1,4 +1,5 @@
 import type { ReleaseVerification } from "../trust/verify-release.js";
+import { cell } from "./markdown.js";
 
 /** The job summary of `verify`: the verdict, each signature, each artifact. */
 export function renderVerificationSummary(result: ReleaseVerification): string {
@@ -28,8 +29,4 @@ export function renderVerificationSummary(result: ReleaseVerification): string {
     );
   }
   return lines.join("\n");
-}
-
-function cell(s: string): string {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }

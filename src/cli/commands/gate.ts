@@ -1,0 +1,45 @@
+import { Command, Option } from "commander";
+import { type Io, jsonOption, positiveInteger, resolveRoot, rootOption } from "../io.js";
+import { printVerdicts, verdictLine } from "../print-verdicts.js";
+
+export function gateCommand(io: Io): Command {
+  return new Command("gate")
+    .description("judge a promotion PR against every rule and report the pinline/gate check run")
+    .addOption(
+      new Option("--pr <number>", "the pull request")
+        .argParser(positiveInteger)
+        .makeOptionMandatory(),
+    )
+    .option(
+      "--repo <owner/name>",
+      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
+    )
+    .addOption(rootOption())
+    .addOption(jsonOption())
+    .action(async (options: { pr: number; repo?: string; root?: string; json?: boolean }) => {
+      const root = resolveRoot(options);
+      const { connectForge } = await import("../../github/connect-forge.js");
+      const { gatePullRequest } = await import("../../gate/evaluate-pull-request.js");
+      const forge = connectForge({
+        root,
+        repository: options.repo,
+        log: (m) => io.err(`pinline: ${m}\n`),
+      });
+      const run = await gatePullRequest({ root, forge, number: options.pr });
+      process.exitCode = run.report.status === "fail" ? 1 : 0;
+      if (options.json) {
+        io.out(`${JSON.stringify(run, null, 2)}\n`);
+        return;
+      }
+      io.out(
+        `PR #${run.pullRequest.number} (${run.pullRequest.headSha.slice(0, 7)}): ${run.report.status}\n`,
+      );
+      for (const problem of run.report.problems) io.out(`  ✗ ${problem}\n`);
+      for (const evaluation of run.report.evaluations) {
+        io.out(
+          `\n${evaluation.environment}: ${evaluation.from} → ${evaluation.to}: ${verdictLine(evaluation)}\n`,
+        );
+        io.out(printVerdicts(evaluation));
+      }
+    });
+}

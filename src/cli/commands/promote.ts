@@ -1,0 +1,59 @@
+import { Command } from "commander";
+import { type Io, jsonOption, resolveRoot, rootOption } from "../io.js";
+
+export function promoteCommand(io: Io): Command {
+  return new Command("promote")
+    .description("open (or update) the promotion PR that moves an environment's pin to a version")
+    .argument("<environment>", "the environment, such as production-canary")
+    .argument("<version>", "the version to promote to, such as 2.4.1")
+    .option("--local", "commit the pin change in the local checkout instead of opening a PR")
+    .option("--base <branch>", "the branch the PR targets", "main")
+    .option(
+      "--repo <owner/name>",
+      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
+    )
+    .addOption(rootOption())
+    .addOption(jsonOption())
+    .action(
+      async (
+        environment: string,
+        version: string,
+        options: { local?: boolean; base: string; repo?: string; root?: string; json?: boolean },
+      ) => {
+        const root = resolveRoot(options);
+        if (options.local) {
+          const { commitPromotion } = await import("../../promote/commit-promotion.js");
+          const result = await commitPromotion({ root, environment, version });
+          if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+          else
+            io.out(
+              `${result.file}: ${result.from} → ${result.to} (commit ${result.commit.slice(0, 7)})\n`,
+            );
+          return;
+        }
+        const { connectForge } = await import("../../github/connect-forge.js");
+        const { openPromotion } = await import("../../promote/open-promotion.js");
+        const forge = connectForge({
+          root,
+          repository: options.repo,
+          log: (m) => io.err(`pinline: ${m}\n`),
+        });
+        const result = await openPromotion({
+          root,
+          forge,
+          environment,
+          version,
+          base: options.base,
+        });
+        if (options.json) {
+          io.out(`${JSON.stringify(result, null, 2)}\n`);
+          return;
+        }
+        const path =
+          result.path.length > 1 ? ` (path ${[result.from, ...result.path].join(" → ")})` : "";
+        io.out(
+          `${result.action} PR #${result.pullRequest.number}: ${environment} ${result.from} → ${result.to}${path}\n${result.pullRequest.htmlUrl}\n`,
+        );
+      },
+    );
+}

@@ -1,0 +1,102 @@
+/**
+ * The gate's rules, in the order the check run lists them. Adding a rule is adding a file and
+ * a line here. evaluateGate never throws for a rule: a rule that crashes fails (fail closed).
+ */
+import { approvals } from "./approvals.js";
+import { blockedVersions } from "./blocked-versions.js";
+import { channel } from "./channel.js";
+import { compatibility } from "./compatibility.js";
+import { complianceChecks } from "./compliance-checks.js";
+import { describeChange } from "./describe-change.js";
+import type { GateInput, GateStatus, GateVerdict, NamedPolicy } from "./gate-input.js";
+import type { Change, GateRule, RuleResult } from "./gate-rule.js";
+import { maintenanceWindow } from "./maintenance-window.js";
+import { signatures } from "./signatures.js";
+import { soak } from "./soak.js";
+import { stageOrder } from "./stage-order.js";
+import { upgradePath } from "./upgrade-path.js";
+
+export const GATE_RULES: readonly GateRule[] = [
+  approvals,
+  signatures,
+  blockedVersions,
+  channel,
+  upgradePath,
+  stageOrder,
+  soak,
+  complianceChecks,
+  compatibility,
+  maintenanceWindow,
+];
+
+/** Stands in when no policy applies: every policy rule then judges an empty policy. */
+export const NO_POLICY = "(no policy)";
+
+const SEVERITY: Record<GateStatus, number> = { pass: 0, waiting: 1, fail: 2 };
+
+function runRule(
+  rule: GateRule,
+  input: GateInput,
+  policy: NamedPolicy,
+  change: Change,
+): RuleResult {
+  try {
+    return rule.evaluate({ ...input, policy, change });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { status: "fail", reason: `the rule could not be evaluated: ${message}` };
+  }
+}
+
+/** Several policies' results for one rule: the worst status; waiting clears when all do. */
+function combine(results: readonly { file: string; result: RuleResult }[]): RuleResult {
+  const first = results[0];
+  if (results.length === 1 && first) return first.result;
+  const status = results.reduce<GateStatus>(
+    (worst, { result }) => (SEVERITY[result.status] > SEVERITY[worst] ? result.status : worst),
+    "pass",
+  );
+  const reason = results.map(({ file, result }) => `${file}: ${result.reason}`).join(" — ");
+  if (status !== "waiting") return { status, reason };
+  const untils = results.filter((r) => r.result.status === "waiting").map((r) => r.result.until);
+  const until = untils.every((u) => u !== undefined)
+    ? new Date(Math.max(...untils.map((u) => (u as Date).getTime())))
+    : undefined;
+  return { status, reason, until };
+}
+
+/** Every rule's verdict on one pin change. */
+export function evaluateGate(input: GateInput): GateVerdict[] {
+  const policies: NamedPolicy[] =
+    input.policies.length > 0
+      ? input.policies
+      : [{ file: NO_POLICY, policy: { appliesTo: [input.environment] } }];
+  const change = describeChange(input);
+  return GATE_RULES.map((rule) => {
+    const applied = rule.scope === "policy" ? policies : policies.slice(0, 1);
+    const result = combine(
+      applied.map((policy) => ({
+        file: policy.file,
+        result: runRule(rule, input, policy, change),
+      })),
+    );
+    return result.until === undefined
+      ? { rule: rule.name, status: result.status, reason: result.reason }
+      : { rule: rule.name, status: result.status, reason: result.reason, until: result.until };
+  });
+}
+
+/** The gate's verdict: fail if any rule fails, else waiting if any waits, else pass. */
+export function overallStatus(verdicts: readonly GateVerdict[]): GateStatus {
+  return verdicts.reduce<GateStatus>(
+    (worst, verdict) => (SEVERITY[verdict.status] > SEVERITY[worst] ? verdict.status : worst),
+    "pass",
+  );
+}
+
+/** When a waiting gate clears by itself: the latest `until`, or undefined when people must act. */
+export function clearsAt(verdicts: readonly GateVerdict[]): Date | undefined {
+  const waits = verdicts.filter((v) => v.status === "waiting");
+  if (waits.length === 0 || waits.some((v) => v.until === undefined)) return undefined;
+  return new Date(Math.max(...waits.map((v) => (v.until as Date).getTime())));
+}

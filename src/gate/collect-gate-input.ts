@@ -1,0 +1,223 @@
+/**
+ * Gathers the facts one pin change is judged on (GateInput) from the base branch's tree, its
+ * git history and, when there is a forge, GitHub: deployments, reviews, permissions, team
+ * membership and check runs. Lookups are cached per run, so a PR changing several pins asks
+ * GitHub each question once.
+ */
+import type {
+  ComplianceFacts,
+  DeploymentRecord,
+  GateInput,
+  NamedPolicy,
+  Permission,
+  PinPeriod,
+  ReleaseFacts,
+  ReviewFacts,
+  SignatureFacts,
+} from "../core/gates/gate-input.js";
+import type { EnvironmentPin, Policy } from "../core/schema-types.js";
+import { tryParseVersion } from "../core/version.js";
+import type { Forge, PullRequestInfo } from "../github/forge.js";
+import type { Catalog } from "../repo/catalog.js";
+import { RELEASE_FILE } from "../repo/layout.js";
+import type { RepositoryTree } from "../repo/load-tree.js";
+import { readPinHistory } from "../repo/read-pin-history.js";
+import { lastCommitOf } from "./read-git.js";
+import { readSignatureFacts } from "./read-signature-facts.js";
+
+/** One environment's pin before and after the change. */
+export interface PinChange {
+  environment: string;
+  file: string;
+  /** The pin on the base branch; absent for a new environment. */
+  before?: EnvironmentPin | undefined;
+  after: EnvironmentPin;
+}
+
+function memo<K, V>(load: (key: K) => Promise<V>): (key: K) => Promise<V> {
+  const cache = new Map<K, Promise<V>>();
+  return (key) => {
+    let value = cache.get(key);
+    if (!value) {
+      value = load(key);
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+
+export class GateFacts {
+  private history: Promise<Map<string, PinPeriod[]>> | undefined;
+  private readonly deployments: (environment: string) => Promise<DeploymentRecord[]>;
+  private readonly permission: (user: string) => Promise<Permission>;
+  private readonly membership: (key: string) => Promise<boolean>;
+  private readonly signatures: (folder: string) => Promise<SignatureFacts>;
+  private readonly compliance: (folder: string) => Promise<ComplianceFacts | undefined>;
+
+  constructor(
+    readonly tree: RepositoryTree,
+    readonly catalog: Catalog,
+    readonly now: Date,
+    readonly forge?: Forge | undefined,
+  ) {
+    this.deployments = memo((environment) => this.readDeployments(environment));
+    this.permission = memo((user) => this.requireForge().getPermission(user));
+    this.membership = memo((key) => {
+      const [team = "", user = ""] = key.split("\n");
+      return this.requireForge().isTeamMember(team, user);
+    });
+    this.signatures = memo((folder) =>
+      readSignatureFacts({ root: this.tree.root, folder, now: this.now }),
+    );
+    this.compliance = memo((folder) => this.readCompliance(folder));
+  }
+
+  private requireForge(): Forge {
+    if (!this.forge) throw new Error("no forge: GitHub facts were requested offline");
+    return this.forge;
+  }
+
+  /** Pin history of every environment of the base branch, read once. */
+  pinHistory(): Promise<Map<string, PinPeriod[]>> {
+    this.history ??= readPinHistory(
+      this.tree.root,
+      this.tree.environments.map((environment) => environment.name),
+    );
+    return this.history;
+  }
+
+  private async readDeployments(environment: string): Promise<DeploymentRecord[]> {
+    const forge = this.requireForge();
+    const deployments = await forge.listDeployments(environment);
+    const records: DeploymentRecord[] = [];
+    for (const deployment of deployments) {
+      if (deployment.version === undefined) continue;
+      records.push({
+        environment,
+        version: deployment.version,
+        createdAt: deployment.createdAt,
+        statuses: await forge.listDeploymentStatuses(deployment.id),
+      });
+    }
+    return records;
+  }
+
+  private async readCompliance(folder: string): Promise<ComplianceFacts | undefined> {
+    const commit = await lastCommitOf(this.tree.root, `${folder}/${RELEASE_FILE}`);
+    if (!commit) return { commit: "(not committed)", runs: [] };
+    const runs = await this.requireForge().listCheckRuns(commit);
+    return { commit, runs };
+  }
+
+  async reviewFacts(pull: PullRequestInfo, policies: readonly NamedPolicy[]): Promise<ReviewFacts> {
+    const forge = this.requireForge();
+    const [reviews, commits] = await Promise.all([
+      forge.listReviews(pull.number),
+      forge.listPullRequestCommits(pull.number),
+    ]);
+    const head = commits.find((commit) => commit.sha === pull.headSha) ?? commits.at(-1);
+    const lastPushers = [head?.authorLogin, head?.committerLogin].filter((login): login is string =>
+      Boolean(login),
+    );
+    const reviewers = [...new Set(reviews.map((review) => review.user))];
+    const permissions: Record<string, Permission> = {};
+    for (const user of reviewers) permissions[user] = await this.permission(user);
+    const teams = new Set(
+      policies.flatMap((named) =>
+        (named.policy.approval?.approvers ?? []).filter((a) => a.startsWith("@")),
+      ),
+    );
+    const teamMembers: Record<string, string[]> = {};
+    for (const team of teams) {
+      teamMembers[team] = [];
+      for (const user of reviewers) {
+        if (await this.membership(`${team}\n${user}`)) teamMembers[team].push(user);
+      }
+    }
+    return {
+      pullRequest: pull.number,
+      author: pull.author,
+      headSha: pull.headSha,
+      lastPushers,
+      reviews,
+      permissions,
+      teamMembers,
+    };
+  }
+
+  /** The environments whose history and deployments the rules may read. */
+  private involvedEnvironments(change: PinChange, policies: readonly NamedPolicy[]): string[] {
+    const names = new Set([change.environment]);
+    for (const named of policies) {
+      for (const name of named.policy.testing?.environments ?? []) names.add(name);
+    }
+    const stages = this.tree.rollout?.data?.stages ?? [];
+    const index = stages.findIndex((stage) => stage.name === change.after.stage);
+    const previous = index > 0 ? stages[index - 1] : undefined;
+    for (const environment of this.tree.environments) {
+      if (previous && environment.data?.stage === previous.name) names.add(environment.name);
+    }
+    return [...names];
+  }
+
+  async collect(change: PinChange, pull?: PullRequestInfo): Promise<GateInput> {
+    const policies: NamedPolicy[] = this.catalog
+      .policiesFor(change.environment)
+      .map((document) => ({ file: document.file, policy: document.data as Policy }));
+    const releases: ReleaseFacts[] = [...this.catalog.releases.values()].flatMap(({ folder }) =>
+      folder.data
+        ? [
+            {
+              version: folder.data.version,
+              minimumVersion: folder.data.minimumVersion,
+              mandatory: folder.data.mandatory,
+              compatibility: folder.data.compatibility,
+            },
+          ]
+        : [],
+    );
+    const target = tryParseVersion(change.after.version);
+    const entry = target ? this.catalog.releases.get(target.canonical) : undefined;
+    const release = releases.find(
+      (facts) => tryParseVersion(facts.version)?.canonical === target?.canonical,
+    );
+    const folder = entry ? `releases/${entry.folder.folder}` : undefined;
+    const environmentsByStage: Record<string, string[]> = {};
+    for (const environment of this.tree.environments) {
+      const stage = environment.data?.stage;
+      if (stage)
+        environmentsByStage[stage] = [...(environmentsByStage[stage] ?? []), environment.name];
+    }
+    const involved = this.involvedEnvironments(change, policies);
+    const allHistory = await this.pinHistory();
+    const history: Record<string, PinPeriod[]> = {};
+    for (const name of involved) {
+      const periods = allHistory.get(name);
+      if (periods) history[name] = periods;
+    }
+    const online = this.forge !== undefined;
+    const deployments = online
+      ? (await Promise.all(involved.map((name) => this.deployments(name)))).flat()
+      : undefined;
+    return {
+      now: this.now,
+      environment: change.environment,
+      stage: change.after.stage,
+      from: change.before?.version ?? change.after.version,
+      to: change.after.version,
+      newEnvironment: change.before === undefined,
+      channel: change.after.update?.channel,
+      platform: change.after.platform as Record<string, string> | undefined,
+      release,
+      releases,
+      policies,
+      stages: this.tree.rollout?.data?.stages ?? [],
+      environmentsByStage,
+      history,
+      deployments,
+      review: online && pull ? await this.reviewFacts(pull, policies) : undefined,
+      signatures: folder ? await this.signatures(folder) : undefined,
+      compliance: online && folder ? await this.compliance(folder) : undefined,
+    };
+  }
+}

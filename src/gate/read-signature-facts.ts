@@ -1,0 +1,62 @@
+/**
+ * The signature facts the gate's signatures rule judges: which trusted keys (keys/ on the base
+ * branch) validly signed releases/<version>/release.yaml, and why other signatures did not count.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { PinlineError } from "../core/errors.js";
+import type { SignatureFacts } from "../core/gates/gate-input.js";
+import { RELEASE_FILE, SIGNATURE_FILE } from "../repo/layout.js";
+import { loadKeyring } from "../trust/keyring.js";
+import { verifyBytes } from "../trust/verify-manifest.js";
+
+/** "Name (comment) <mail>" → "mail": short enough for a table cell, still unambiguous. */
+function shortUserId(userId: string | undefined): string | undefined {
+  return userId ? (/<([^>]+)>/.exec(userId)?.[1] ?? userId) : undefined;
+}
+
+export async function readSignatureFacts(input: {
+  root: string;
+  /** The release folder, relative to the root ("releases/2.4.1"). */
+  folder: string;
+  now: Date;
+}): Promise<SignatureFacts> {
+  const manifest = join(input.root, input.folder, RELEASE_FILE);
+  const signature = join(input.root, input.folder, SIGNATURE_FILE);
+  if (!existsSync(signature)) {
+    return { validSigners: [], problems: [`${input.folder}/${SIGNATURE_FILE} does not exist`] };
+  }
+  const { keys, problems } = await loadKeyring(join(input.root, "keys"), (path) =>
+    relative(input.root, path).split("\\").join("/"),
+  );
+  try {
+    const result = await verifyBytes({
+      bytes: readFileSync(manifest),
+      armoredSignature: readFileSync(signature, "utf8"),
+      keyring: keys,
+      threshold: 1,
+      now: input.now,
+    });
+    const validSigners = result.validKeys.map((fingerprint) => ({
+      fingerprint,
+      userId: result.signatures.find(
+        (s) => s.keyFingerprint === fingerprint && s.verdict === "valid",
+      )?.userId,
+    }));
+    const invalid = result.signatures
+      .filter((s) => s.verdict === "invalid")
+      .map((s) => `${s.userId ?? s.keyFingerprint ?? s.signingKeyId}: ${s.reason}`);
+    return {
+      validSigners,
+      problems: [...invalid, ...problems.map((p) => `${p.file} ${p.reason}`)],
+    };
+  } catch (error) {
+    if (error instanceof PinlineError) {
+      return {
+        validSigners: [],
+        problems: [`${input.folder}/${SIGNATURE_FILE}: ${error.message}`],
+      };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * Forge on GitHub's REST and GraphQL APIs through Octokit. Writes are idempotent: a check run
+ * is found by name on its commit before one is created, a branch is moved rather than
+ * recreated, labels are added (never replaced).
+ */
+import { RequestError } from "@octokit/request-error";
+import type { Permission, Review, ReviewState } from "../core/gates/gate-input.js";
+import { tryParseVersion } from "../core/version.js";
+import type { PinlineOctokit } from "./create-octokit.js";
+import type {
+  ChangedFile,
+  CheckRunInfo,
+  CheckRunOutput,
+  CommentInfo,
+  DeploymentInfo,
+  DeploymentStatusInfo,
+  Forge,
+  PullRequestCommit,
+  PullRequestInfo,
+  RepositoryRef,
+} from "./forge.js";
+
+/** The subset of GitHub's pull request object pinline reads. */
+interface PullPayload {
+  number: number;
+  node_id: string;
+  title: string;
+  body?: string | null;
+  state: string;
+  merged?: boolean | null;
+  merged_at?: string | null;
+  user: { login: string } | null;
+  head: { ref: string; sha: string };
+  base: { ref: string };
+  labels: ({ name?: string } | string)[];
+  html_url: string;
+  auto_merge?: unknown;
+}
+
+function toPullRequest(pull: PullPayload): PullRequestInfo {
+  return {
+    number: pull.number,
+    nodeId: pull.node_id,
+    title: pull.title,
+    body: pull.body ?? "",
+    state: pull.state === "open" ? "open" : "closed",
+    merged: Boolean(pull.merged ?? pull.merged_at),
+    author: pull.user?.login ?? "",
+    headRef: pull.head.ref,
+    headSha: pull.head.sha,
+    baseRef: pull.base.ref,
+    labels: pull.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
+    htmlUrl: pull.html_url,
+    autoMerge: Boolean(pull.auto_merge),
+  };
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof RequestError && error.status === 404;
+}
+
+/** GitHub's commit author of web edits; it never pushed anything itself. */
+const WEB_FLOW = "web-flow";
+
+function readPayloadVersion(payload: unknown): string | undefined {
+  let value = payload;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (value && typeof value === "object" && "version" in value) {
+    const version = (value as { version: unknown }).version;
+    return typeof version === "string" ? version : undefined;
+  }
+  return undefined;
+}
+
+export class OctokitForge implements Forge {
+  constructor(
+    private readonly octokit: PinlineOctokit,
+    readonly repository: RepositoryRef,
+  ) {}
+
+  private get repo(): RepositoryRef {
+    return { owner: this.repository.owner, repo: this.repository.repo };
+  }
+
+  async getPullRequest(number: number): Promise<PullRequestInfo> {
+    const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: number });
+    return toPullRequest(data as PullPayload);
+  }
+
+  async listOpenPullRequests(
+    filter: { head?: string; base?: string } = {},
+  ): Promise<PullRequestInfo[]> {
+    const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, {
+      ...this.repo,
+      state: "open",
+      per_page: 100,
+      ...(filter.head ? { head: `${this.repository.owner}:${filter.head}` } : {}),
+      ...(filter.base ? { base: filter.base } : {}),
+    });
+    return pulls.map((pull) => toPullRequest(pull as PullPayload));
+  }
+
+  async listPullRequestFiles(number: number): Promise<ChangedFile[]> {
+    const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, {
+      ...this.repo,
+      pull_number: number,
+      per_page: 100,
+    });
+    return files.map((file) => ({
+      path: file.filename,
+      status: file.status,
+      previousPath: file.previous_filename,
+    }));
+  }
+
+  async listPullRequestCommits(number: number): Promise<PullRequestCommit[]> {
+    const commits = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, {
+      ...this.repo,
+      pull_number: number,
+      per_page: 100,
+    });
+    return commits.map((commit) => ({
+      sha: commit.sha,
+      authorLogin: commit.author?.login === WEB_FLOW ? undefined : commit.author?.login,
+      committerLogin: commit.committer?.login === WEB_FLOW ? undefined : commit.committer?.login,
+    }));
+  }
+
+  async listReviews(number: number): Promise<Review[]> {
+    const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
+      ...this.repo,
+      pull_number: number,
+      per_page: 100,
+    });
+    return reviews.map((review) => ({
+      id: review.id,
+      user: review.user?.login ?? "",
+      state: review.state as ReviewState,
+      commitId: review.commit_id ?? "",
+      submittedAt: new Date(review.submitted_at ?? 0),
+    }));
+  }
+
+  async getPermission(user: string): Promise<Permission> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({
+        ...this.repo,
+        username: user,
+      });
+      // role_name keeps maintain and triage, which `permission` folds into write and read.
+      const role = data.role_name as Permission;
+      const known: Permission[] = ["admin", "maintain", "write", "triage", "read", "none"];
+      return known.includes(role) ? role : (data.permission as Permission);
+    } catch (error) {
+      if (isNotFound(error)) return "none";
+      throw error;
+    }
+  }
+
+  async isTeamMember(team: string, user: string): Promise<boolean> {
+    const [org, slug] = team.replace(/^@/, "").split("/");
+    if (!org || !slug) return false;
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({
+        org,
+        team_slug: slug,
+        username: user,
+      });
+      return data.state === "active";
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async getFileText(
+    path: string,
+    ref: string,
+  ): Promise<{ text: string; blobSha: string } | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...this.repo, path, ref });
+      if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return undefined;
+      return { text: Buffer.from(data.content, "base64").toString("utf8"), blobSha: data.sha };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async listCheckRuns(ref: string): Promise<CheckRunInfo[]> {
+    const runs = await this.octokit.paginate(this.octokit.rest.checks.listForRef, {
+      ...this.repo,
+      ref,
+      filter: "all",
+      per_page: 100,
+    });
+    return runs.map((run) => ({
+      id: run.id,
+      name: run.name,
+      headSha: run.head_sha,
+      status: run.status,
+      conclusion: run.conclusion,
+      completedAt: run.completed_at ? new Date(run.completed_at) : undefined,
+    }));
+  }
+
+  async publishCheckRun(output: CheckRunOutput): Promise<{ id: number; created: boolean }> {
+    const { data: existing } = await this.octokit.rest.checks.listForRef({
+      ...this.repo,
+      ref: output.headSha,
+      check_name: output.name,
+      filter: "latest",
+    });
+    const body = {
+      ...this.repo,
+      name: output.name,
+      status: output.status,
+      ...(output.status === "completed"
+        ? { conclusion: output.conclusion ?? "neutral", completed_at: new Date().toISOString() }
+        : {}),
+      ...(output.detailsUrl ? { details_url: output.detailsUrl } : {}),
+      output: {
+        title: output.title,
+        summary: output.summary,
+        ...(output.text ? { text: output.text } : {}),
+      },
+    };
+    const current = existing.check_runs.find((run) => run.head_sha === output.headSha);
+    if (current) {
+      await this.octokit.rest.checks.update({ ...body, check_run_id: current.id });
+      return { id: current.id, created: false };
+    }
+    const { data } = await this.octokit.rest.checks.create({ ...body, head_sha: output.headSha });
+    return { id: data.id, created: true };
+  }
+
+  async listDeployments(environment: string): Promise<DeploymentInfo[]> {
+    const deployments = await this.octokit.paginate(this.octokit.rest.repos.listDeployments, {
+      ...this.repo,
+      environment,
+      per_page: 100,
+    });
+    return deployments.map((deployment) => ({
+      id: deployment.id,
+      environment: deployment.environment ?? environment,
+      sha: deployment.sha,
+      ref: deployment.ref,
+      version:
+        readPayloadVersion(deployment.payload) ??
+        tryParseVersion(deployment.ref.replace(/^v/, ""))?.raw,
+      createdAt: new Date(deployment.created_at),
+    }));
+  }
+
+  async listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusInfo[]> {
+    const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
+      ...this.repo,
+      deployment_id: deploymentId,
+      per_page: 100,
+    });
+    return statuses
+      .map((status) => ({
+        state: status.state as DeploymentStatusInfo["state"],
+        createdAt: new Date(status.created_at),
+      }))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async getBranchSha(branch: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` });
+      return data.object.sha;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async setBranch(branch: string, sha: string): Promise<void> {
+    const current = await this.getBranchSha(branch);
+    if (current === sha) return;
+    if (current === undefined) {
+      await this.octokit.rest.git.createRef({ ...this.repo, ref: `refs/heads/${branch}`, sha });
+    } else {
+      await this.octokit.rest.git.updateRef({
+        ...this.repo,
+        ref: `heads/${branch}`,
+        sha,
+        force: true,
+      });
+    }
+  }
+
+  async deleteBranch(branch: string): Promise<void> {
+    try {
+      await this.octokit.rest.git.deleteRef({ ...this.repo, ref: `heads/${branch}` });
+    } catch (error) {
+      if (!isNotFound(error) && !(error instanceof RequestError && error.status === 422))
+        throw error;
+    }
+  }
+
+  async putFile(input: {
+    branch: string;
+    path: string;
+    text: string;
+    message: string;
+    blobSha?: string | undefined;
+  }): Promise<string> {
+    const { data } = await this.octokit.rest.repos.createOrUpdateFileContents({
+      ...this.repo,
+      path: input.path,
+      branch: input.branch,
+      message: input.message,
+      content: Buffer.from(input.text, "utf8").toString("base64"),
+      ...(input.blobSha ? { sha: input.blobSha } : {}),
+    });
+    return data.commit.sha ?? "";
+  }
+
+  async createPullRequest(input: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+  }): Promise<PullRequestInfo> {
+    const { data } = await this.octokit.rest.pulls.create({ ...this.repo, ...input });
+    return toPullRequest(data as PullPayload);
+  }
+
+  async updatePullRequest(
+    number: number,
+    input: { title?: string; body?: string; state?: "open" | "closed" },
+  ): Promise<PullRequestInfo> {
+    const { data } = await this.octokit.rest.pulls.update({
+      ...this.repo,
+      pull_number: number,
+      ...input,
+    });
+    return toPullRequest(data as PullPayload);
+  }
+
+  async addLabels(number: number, labels: readonly string[]): Promise<void> {
+    await this.octokit.rest.issues.addLabels({
+      ...this.repo,
+      issue_number: number,
+      labels: [...labels],
+    });
+  }
+
+  async listComments(number: number): Promise<CommentInfo[]> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      ...this.repo,
+      issue_number: number,
+      per_page: 100,
+    });
+    return comments.map((c) => ({ id: c.id, body: c.body ?? "", author: c.user?.login ?? "" }));
+  }
+
+  async createComment(number: number, body: string): Promise<CommentInfo> {
+    const { data } = await this.octokit.rest.issues.createComment({
+      ...this.repo,
+      issue_number: number,
+      body,
+    });
+    return { id: data.id, body: data.body ?? "", author: data.user?.login ?? "" };
+  }
+
+  async updateComment(id: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: id, body });
+  }
+
+  async enableAutoMerge(
+    pullRequest: PullRequestInfo,
+    method: "MERGE" | "SQUASH" | "REBASE",
+  ): Promise<void> {
+    if (pullRequest.autoMerge) return;
+    await this.octokit.graphql(
+      `mutation($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) {
+        enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: $mergeMethod }) {
+          pullRequest { number }
+        }
+      }`,
+      { pullRequestId: pullRequest.nodeId, mergeMethod: method },
+    );
+  }
+}

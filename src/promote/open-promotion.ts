@@ -1,0 +1,173 @@
+/**
+ * `pinline promote <env> <version>` / actions/promote: the pin change as a pull request. The
+ * branch `pinline/promote/<env>` holds exactly one commit on the base branch changing the
+ * pin's `version` line; re-running finds the branch and the PR and updates them in place. When
+ * the branch already holds the wanted pin, it is left alone — moving it would make every
+ * approval stale.
+ */
+import { RefusedError, UsageError } from "../core/errors.js";
+import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
+import { planUpgrade } from "../core/plan-upgrade.js";
+import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
+import { eligibleUpdates } from "../core/select-update.js";
+import { compareVersions, tryParseVersion } from "../core/version.js";
+import type { Forge, PullRequestInfo } from "../github/forge.js";
+import { renderPromotionBody, renderPromotionTitle } from "../notify/promotion-body.js";
+import { buildCatalog, type Catalog } from "../repo/catalog.js";
+import { loadTree } from "../repo/load-tree.js";
+import { setPinVersion } from "../repo/set-pin-version.js";
+import { PROMOTION_LABEL, promotionBranch } from "./promotion-branch.js";
+
+export interface PromotionResult {
+  pullRequest: PullRequestInfo;
+  /** created: a new PR; updated: title or body changed; unchanged: nothing to do. */
+  action: "created" | "updated" | "unchanged";
+  /** Whether the branch got a new commit (approvals on the old head no longer count). */
+  committed: boolean;
+  from: string;
+  to: string;
+  path: string[];
+}
+
+export interface PromotionPlan {
+  environment: string;
+  file: string;
+  pin: EnvironmentPin;
+  to: string;
+  path: string[];
+  releases: ReleaseManifest[];
+}
+
+/** Checks the promotion makes sense on the base tree and gathers what the PR body shows. */
+export function preparePromotion(
+  catalog: Catalog,
+  environment: string,
+  version: string,
+): PromotionPlan {
+  const document = catalog.environments.get(environment);
+  if (!document?.data) {
+    throw new UsageError(
+      document ? `${document.file} does not validate` : `no environment "${environment}"`,
+      {
+        hint: document
+          ? "run pinline validate"
+          : `environments: ${[...catalog.environments.keys()].join(", ")}`,
+      },
+    );
+  }
+  const pin = document.data;
+  const target = tryParseVersion(version);
+  if (!target) throw new UsageError(`"${version}" is not a version`, { hint: 'such as "2.4.1"' });
+  const release = catalog.releases.get(target.canonical)?.folder.data;
+  if (!release) {
+    throw new RefusedError(`releases/${version} does not exist (or does not validate)`, {
+      hint: "merge the release PR first; pinline validate shows what is wrong",
+    });
+  }
+  if (compareVersions(version, pin.version) === 0) {
+    throw new RefusedError(`${environment} already runs ${pin.version}`);
+  }
+  const policies = catalog
+    .policiesFor(environment)
+    .flatMap((p) => (p.data ? [p.data as Policy] : []));
+  const channel = pin.update?.channel ?? DEFAULT_CHANNEL;
+  const all = [...catalog.releases.values()].flatMap(({ folder }) =>
+    folder.data ? [folder.data] : [],
+  );
+  const eligible = eligibleUpdates({ channel, policies, releases: all });
+  let path = [release.version];
+  if (compareVersions(version, pin.version) > 0) {
+    try {
+      path = planUpgrade({ from: pin.version, to: version, releases: eligible });
+    } catch {
+      // The gate explains why; the PR still shows the direct step.
+    }
+  }
+  const gained = all
+    .filter(
+      (r) =>
+        compareVersions(r.version, pin.version) > 0 &&
+        compareVersions(r.version, version) <= 0 &&
+        eligible.some((e) => e.version === r.version),
+    )
+    .sort((a, b) => compareVersions(a.version, b.version));
+  return {
+    environment,
+    file: document.file,
+    pin,
+    to: release.version,
+    path,
+    releases: gained.length > 0 ? gained : [release],
+  };
+}
+
+export async function openPromotion(input: {
+  root: string;
+  forge: Forge;
+  environment: string;
+  version: string;
+  base?: string | undefined;
+  openedBy?: string | undefined;
+  checkedAt?: Date | undefined;
+}): Promise<PromotionResult> {
+  const tree = await loadTree(input.root);
+  const plan = preparePromotion(buildCatalog(tree), input.environment, input.version);
+  const { forge, environment } = input;
+  const base = input.base ?? "main";
+  const baseSha = await forge.getBranchSha(base);
+  if (!baseSha)
+    throw new UsageError(`the base branch "${base}" does not exist`, { hint: "pass --base" });
+  const baseFile = await forge.getFileText(plan.file, baseSha);
+  if (!baseFile) {
+    throw new RefusedError(`${plan.file} does not exist on ${base}`, {
+      hint: "merge the environment first",
+    });
+  }
+  const wanted = setPinVersion(baseFile.text, plan.to, plan.file);
+  const branch = promotionBranch(environment);
+  const onBranch = (await forge.getBranchSha(branch))
+    ? await forge.getFileText(plan.file, branch)
+    : undefined;
+  let committed = false;
+  if (onBranch?.text !== wanted) {
+    await forge.setBranch(branch, baseSha);
+    await forge.putFile({
+      branch,
+      path: plan.file,
+      text: wanted,
+      message: `${renderPromotionTitle(environment, plan.to)}\n\n${plan.pin.version} → ${plan.to}`,
+      blobSha: baseFile.blobSha,
+    });
+    committed = true;
+  }
+  const title = renderPromotionTitle(environment, plan.to);
+  const body = renderPromotionBody({
+    environment,
+    file: plan.file,
+    from: plan.pin.version,
+    to: plan.to,
+    path: plan.path,
+    releases: plan.releases,
+    planCommand: `pinline plan ${environment} --to ${plan.to} --github`,
+    checkedAt: input.checkedAt,
+    openedBy: input.openedBy ?? "pinline promote",
+  });
+  const [existing] = await forge.listOpenPullRequests({ head: branch, base });
+  let pullRequest: PullRequestInfo;
+  let action: PromotionResult["action"];
+  if (!existing) {
+    pullRequest = await forge.createPullRequest({ head: branch, base, title, body });
+    action = "created";
+  } else if (existing.title !== title || existing.body !== body) {
+    pullRequest = await forge.updatePullRequest(existing.number, { title, body });
+    action = "updated";
+  } else {
+    pullRequest = existing;
+    action = committed ? "updated" : "unchanged";
+  }
+  if (!pullRequest.labels.includes(PROMOTION_LABEL)) {
+    await forge.addLabels(pullRequest.number, [PROMOTION_LABEL]);
+    pullRequest = { ...pullRequest, labels: [...pullRequest.labels, PROMOTION_LABEL] };
+  }
+  return { pullRequest, action, committed, from: plan.pin.version, to: plan.to, path: plan.path };
+}

@@ -1,0 +1,141 @@
+/**
+ * actions/update-check (the specification's client updater, section 2.1, run on a schedule):
+ * for each environment whose checkInterval has elapsed since it was last checked, the newest
+ * release its channel and policies allow becomes — or stays — its ONE open promotion PR. A PR
+ * whose version is superseded is closed for a new one; a PR that is no longer eligible is
+ * closed with the reason. With autoInstall, auto-merge is enabled: GitHub merges the PR once
+ * the required `pinline/gate` check passes, which it does only inside the maintenance window.
+ */
+import { parseDuration } from "../core/duration.js";
+import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
+import type { Policy } from "../core/schema-types.js";
+import { selectUpdate } from "../core/select-update.js";
+import { compareVersions } from "../core/version.js";
+import type { Forge, PullRequestInfo } from "../github/forge.js";
+import { readMarker } from "../notify/promotion-body.js";
+import { buildCatalog } from "../repo/catalog.js";
+import { loadTree } from "../repo/load-tree.js";
+import { openPromotion } from "./open-promotion.js";
+import { promotionBranch } from "./promotion-branch.js";
+
+/** The specification's default check interval (section 2.1): 360 minutes. */
+export const DEFAULT_CHECK_INTERVAL = "6h";
+
+export interface UpdateCheckOutcome {
+  environment: string;
+  action: "not-due" | "up-to-date" | "opened" | "updated" | "unchanged" | "closed" | "superseded";
+  current: string;
+  version?: string | undefined;
+  pullRequest?: number | undefined;
+  autoMerge?: boolean | undefined;
+  reason: string;
+}
+
+async function closeWithReason(forge: Forge, pull: PullRequestInfo, reason: string): Promise<void> {
+  await forge.createComment(pull.number, `pinline update-check closed this PR: ${reason}`);
+  await forge.updatePullRequest(pull.number, { state: "closed" });
+}
+
+export async function runUpdateCheck(input: {
+  root: string;
+  forge: Forge;
+  now: Date;
+  base?: string | undefined;
+  /** Check only these environments (default: all). */
+  environments?: readonly string[] | undefined;
+}): Promise<UpdateCheckOutcome[]> {
+  const tree = await loadTree(input.root);
+  const catalog = buildCatalog(tree);
+  const releases = [...catalog.releases.values()].flatMap(({ folder }) =>
+    folder.data
+      ? [{ version: folder.data.version, minimumVersion: folder.data.minimumVersion }]
+      : [],
+  );
+  const outcomes: UpdateCheckOutcome[] = [];
+  for (const document of tree.environments) {
+    const pin = document.data;
+    if (!pin) continue;
+    if (input.environments && !input.environments.includes(document.name)) continue;
+    const environment = document.name;
+    const settings = pin.update ?? {};
+    const [existing] = await input.forge.listOpenPullRequests({
+      head: promotionBranch(environment),
+      ...(input.base ? { base: input.base } : {}),
+    });
+    const marker = existing ? readMarker(existing.body) : undefined;
+    const interval = parseDuration(settings.checkInterval ?? DEFAULT_CHECK_INTERVAL);
+    const base = { environment, current: pin.version };
+    if (marker?.checkedAt && input.now.getTime() - marker.checkedAt.getTime() < interval) {
+      outcomes.push({
+        ...base,
+        action: "not-due",
+        version: marker.version,
+        pullRequest: existing?.number,
+        reason: `checked ${marker.checkedAt.toISOString()}; next after ${settings.checkInterval ?? DEFAULT_CHECK_INTERVAL}`,
+      });
+      continue;
+    }
+    const policies = catalog
+      .policiesFor(environment)
+      .flatMap((p) => (p.data ? [p.data as Policy] : []));
+    const choice = selectUpdate({
+      current: pin.version,
+      channel: settings.channel ?? DEFAULT_CHANNEL,
+      policies,
+      releases,
+    });
+    if (!choice || "unreachable" in choice) {
+      const reason = choice
+        ? `no newer release is reachable: ${choice.unreachable}`
+        : `${environment} runs ${pin.version}, the newest release its channel and policy allow`;
+      if (existing) {
+        await closeWithReason(input.forge, existing, reason);
+        outcomes.push({ ...base, action: "closed", pullRequest: existing.number, reason });
+      } else {
+        outcomes.push({ ...base, action: "up-to-date", reason });
+      }
+      continue;
+    }
+    let superseded: number | undefined;
+    if (existing && marker && compareVersions(marker.version, choice.next) !== 0) {
+      await closeWithReason(
+        input.forge,
+        existing,
+        `superseded: ${choice.next} is now the version to promote ${environment} to`,
+      );
+      superseded = existing.number;
+    }
+    const result = await openPromotion({
+      root: input.root,
+      forge: input.forge,
+      environment,
+      version: choice.next,
+      base: input.base,
+      openedBy: "pinline update-check",
+      checkedAt: input.now,
+    });
+    let autoMerge = false;
+    if (settings.autoInstall) {
+      await input.forge.enableAutoMerge(result.pullRequest, "SQUASH");
+      autoMerge = true;
+    }
+    const steps =
+      choice.path.length > 1
+        ? `; newest is ${choice.newest}, reached through ${choice.path.join(" → ")}`
+        : "";
+    outcomes.push({
+      ...base,
+      action:
+        superseded !== undefined
+          ? "superseded"
+          : result.action === "created"
+            ? "opened"
+            : result.action,
+      version: choice.next,
+      pullRequest: result.pullRequest.number,
+      autoMerge,
+      reason: `${pin.version} → ${choice.next}${steps}${superseded !== undefined ? ` (closed #${superseded})` : ""}`,
+    });
+  }
+  return outcomes;
+}
