@@ -38,10 +38,12 @@ async function readChanges(
   const files = await forge.listPullRequestFiles(pull.number);
   const changes: PinChange[] = [];
   const problems: string[] = [];
+  const touchesPins = files.some((file) => file.path.startsWith("environments/"));
   for (const file of files) {
     const match = PIN_FILE.exec(file.path);
     if (!match) {
-      problems.push(describeOtherFile(file.path));
+      // A PR that changes no pin (a release, a policy, docs) is not a promotion: nothing to gate.
+      if (touchesPins) problems.push(describeOtherFile(file.path));
       continue;
     }
     const name = match[1] as string;

@@ -39,9 +39,10 @@ export async function readSignatureFacts(input: {
     });
     const validSigners = result.validKeys.map((fingerprint) => ({
       fingerprint,
-      userId: result.signatures.find(
-        (s) => s.keyFingerprint === fingerprint && s.verdict === "valid",
-      )?.userId,
+      userId: shortUserId(
+        result.signatures.find((s) => s.keyFingerprint === fingerprint && s.verdict === "valid")
+          ?.userId,
+      ),
     }));
     const invalid = result.signatures
       .filter((s) => s.verdict === "invalid")

@@ -26,6 +26,7 @@ export interface OctokitOptions {
 export function createOctokit(options: OctokitOptions): PinlineOctokit {
   if (!options.token) {
     throw new UsageError("no GitHub token", {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, shown as text
       hint: "pass github-token (default ${{ github.token }}) or set GITHUB_TOKEN",
     });
   }
