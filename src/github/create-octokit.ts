@@ -40,7 +40,9 @@ export function createOctokit(options: OctokitOptions): PinlineOctokit {
     auth: options.token,
     baseUrl,
     userAgent: options.userAgent ?? "pinline",
-    log: { debug: () => {}, info: () => {}, warn: log, error: log },
+    // Failed requests are thrown to the caller, who knows whether a 404 is expected (a branch
+    // that does not exist yet); Octokit's own per-request error lines would only be noise.
+    log: { debug: () => {}, info: () => {}, warn: log, error: () => {} },
     throttle: {
       onRateLimit: (retryAfter, request, _octokit, retryCount) => {
         log(

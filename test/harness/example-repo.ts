@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -62,4 +62,47 @@ export function runPinline(
     encoding: "utf8",
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * runPinline without blocking this process, for verbs that talk to a server the test runs
+ * in-process (the GitHub simulator).
+ */
+export function runPinlineAsync(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, "dist/cli.js"), ...args],
+      { cwd: options.cwd ?? repoRoot, env: { ...process.env, ...options.env }, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A copy of the example repository committed to a fresh git repository (pin history for the gate). */
+export function gitExample(): string {
+  const root = copyExample();
+  const git = (...args: string[]) => {
+    const result = spawnSync("git", ["-C", root, ...args], { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
+  };
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git(
+    "-c",
+    "user.name=CM Diagnostics",
+    "-c",
+    "user.email=releases@cm-diagnostics.example.com",
+    "commit",
+    "-q",
+    "-m",
+    "Import the CM Diagnostics releases",
+  );
+  return root;
 }

@@ -1,0 +1,124 @@
+/**
+ * src/github against the simulator: the base URL comes from GITHUB_API_URL (as on GitHub
+ * Enterprise Server), server errors and secondary rate limits are retried by the Octokit
+ * plugins, expected absences read as absences, and writes are idempotent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UsageError } from "../src/core/errors.js";
+import { createOctokit } from "../src/github/create-octokit.js";
+import { OctokitForge } from "../src/github/octokit-forge.js";
+import { copyExample, removeCopies } from "./harness/example-repo.js";
+import { type GitHubSimulator, startGitHubSimulator } from "./harness/github-simulator.js";
+
+let sim: GitHubSimulator;
+let token: string;
+let head: string;
+
+beforeAll(async () => {
+  sim = await startGitHubSimulator();
+  token = sim.addUser("pinline-bot", { permission: "write", type: "Bot" });
+  sim.addUser("dana", { permission: "write" });
+  sim.addUser("rita", { permission: "triage" });
+  sim.addTeam("acme", "release-managers", ["dana"]);
+  head = await sim.seed(copyExample());
+});
+
+afterAll(async () => {
+  await sim?.close();
+  removeCopies();
+});
+
+function forge(log?: (message: string) => void) {
+  return new OctokitForge(createOctokit({ token, baseUrl: sim.url, ...(log ? { log } : {}) }), {
+    owner: sim.owner,
+    repo: sim.repo,
+  });
+}
+
+describe("createOctokit", () => {
+  it("talks to GITHUB_API_URL when no base URL is given", async () => {
+    const saved = process.env.GITHUB_API_URL;
+    process.env.GITHUB_API_URL = `${sim.url}/`;
+    try {
+      const octokit = createOctokit({ token });
+      const { data } = await octokit.rest.repos.get({ owner: sim.owner, repo: sim.repo });
+      expect(data.full_name).toBe(`${sim.owner}/${sim.repo}`);
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_API_URL;
+      else process.env.GITHUB_API_URL = saved;
+    }
+  });
+
+  it("refuses to start without a token, saying where one comes from", () => {
+    expect(() => createOctokit({ token: "" })).toThrow(UsageError);
+    expect(() => createOctokit({ token: "" })).toThrow("no GitHub token");
+  });
+
+  it("retries server errors (plugin-retry)", async () => {
+    const before = sim.requests.length;
+    sim.failNext("GET /repos/{owner}/{repo}/git/ref/{ref}", 2, 502);
+    expect(await forge().getBranchSha("main")).toBe(head);
+    const statuses = sim.requests
+      .slice(before)
+      .filter((r) => r.route === "/repos/{owner}/{repo}/git/ref/{ref}")
+      .map((r) => r.status);
+    expect(statuses).toEqual([502, 502, 200]);
+  });
+
+  it("waits out a secondary rate limit and says so (plugin-throttling)", async () => {
+    const messages: string[] = [];
+    sim.failNext("GET /repos/{owner}/{repo}/git/ref/{ref}", 1, 403);
+    expect(await forge((m) => messages.push(m)).getBranchSha("main")).toBe(head);
+    expect(messages.join("\n")).toContain("secondary rate limit");
+  });
+});
+
+describe("OctokitForge", () => {
+  it("reads absences as absences: a missing branch, file, collaborator or team membership", async () => {
+    const github = forge();
+    expect(await github.getBranchSha("no-such-branch")).toBeUndefined();
+    expect(await github.getFileText("environments/moon.yaml", "main")).toBeUndefined();
+    expect(await github.getPermission("nobody")).toBe("none");
+    expect(await github.getPermission("rita")).toBe("triage");
+    expect(await github.isTeamMember("@acme/release-managers", "dana")).toBe(true);
+    expect(await github.isTeamMember("@acme/release-managers", "rita")).toBe(false);
+  });
+
+  it("publishes a check run once per commit and name, updating it afterwards", async () => {
+    const github = forge();
+    const output = {
+      name: "pinline/gate",
+      headSha: head,
+      title: "waiting",
+      summary: "first",
+      status: "in_progress" as const,
+    };
+    const first = await github.publishCheckRun(output);
+    const second = await github.publishCheckRun({
+      ...output,
+      status: "completed",
+      conclusion: "success",
+      summary: "second",
+    });
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ id: first.id, created: false });
+    const runs = sim.state.checkRuns.filter((c) => c.headSha === head && c.name === "pinline/gate");
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: "completed", conclusion: "success" });
+    expect(runs[0]?.output.summary).toBe("second");
+  });
+
+  it("moves an existing branch instead of failing to create it", async () => {
+    const github = forge();
+    await github.setBranch("pinline/promote/dev", head);
+    const commit = await github.putFile({
+      branch: "pinline/promote/dev",
+      path: "notes.txt",
+      text: "one\n",
+      message: "notes",
+    });
+    expect(await github.getBranchSha("pinline/promote/dev")).toBe(commit);
+    await github.setBranch("pinline/promote/dev", head);
+    expect(await github.getBranchSha("pinline/promote/dev")).toBe(head);
+  });
+});
