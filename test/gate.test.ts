@@ -296,7 +296,7 @@ describe("deployments", () => {
     const pr = await promoteCanary();
     const soaking = verdict(await gate(pr.number, hoursAfter(SOAK_START, 49)), "soak");
     expect(soaking.status).toBe("waiting");
-    expect(soaking.reason).toContain("qa: 47h of 48h (deployed Wed 2024-03-13 17:00 UTC)");
+    expect(soaking.reason).toContain("qa: 47h of 48h (since Wed 2024-03-13 17:00 UTC, deployed)");
     expect(soaking.until).toEqual(hoursAfter(SOAK_START, 50));
 
     repo.sim.setClock(() => hoursAfter(SOAK_START, 30));

@@ -56,10 +56,13 @@ export function renderGateTitle(report: GateReport): string {
       const what = failed.length > 0 ? [...new Set(failed)].join(", ") : "the PR";
       return `${subject}: blocked by ${what}`;
     }
-    case "waiting":
-      return report.until
-        ? `${subject}: waiting until ${formatInstant(report.until)}`
-        : `${subject}: waiting for approvals or checks`;
+    case "waiting": {
+      const waits = report.evaluations.flatMap((e) =>
+        e.verdicts.filter((v) => v.status === "waiting").map((v) => v.rule),
+      );
+      const until = report.until ? ` until ${formatInstant(report.until)}` : "";
+      return `${subject}: waiting on ${[...new Set(waits)].join(", ")}${until}`;
+    }
   }
 }
 

@@ -55,7 +55,7 @@ function findStart(
   // An environment no deploy has ever reported on (Argo CD or Flux apply the pin) is judged
   // from git alone; one that has deployments must show this version's success.
   if (!input.deployments.some((d) => d.environment === input.environment)) {
-    return { start: period.since, source: "pin merged, no deployments recorded" };
+    return { start: period.since, source: "pin merged; no deployments recorded" };
   }
   const statuses = statusesWithin(input.deployments, input.environment, input.version, period);
   const lastFailure = statuses.findLastIndex((s) => FAILED_STATES.has(s.state));
@@ -107,7 +107,7 @@ export function measureSoak(input: SoakInput): SoakMeasure {
   if ("status" in started) return started;
   const end = period.until ?? input.now;
   const ranMs = end.getTime() - started.start.getTime();
-  const since = `${started.source} ${formatInstant(started.start)}`;
+  const since = `since ${formatInstant(started.start)}, ${started.source}`;
   if (ranMs >= input.requiredMs) {
     const replaced = period.until ? `, until ${period.next} replaced it` : "";
     return {

@@ -47,8 +47,8 @@ const CASES: Case[] = [
     status: "pass",
     reason: [
       "2.4.1 needs 48h uninterrupted in staging, qa",
-      "staging: 65h (pin merged Wed 2024-03-13 10:00 UTC)",
-      "qa: 63h (pin merged Wed 2024-03-13 12:00 UTC)",
+      "staging: 65h (since Wed 2024-03-13 10:00 UTC, pin merged)",
+      "qa: 63h (since Wed 2024-03-13 12:00 UTC, pin merged)",
     ],
   },
   {
@@ -58,7 +58,7 @@ const CASES: Case[] = [
     },
     status: "waiting",
     reason: [
-      "staging: 47h of 48h (pin merged Thu 2024-03-14 04:00 UTC); soaked at Sat 2024-03-16 04:00 UTC",
+      "staging: 47h of 48h (since Thu 2024-03-14 04:00 UTC, pin merged); soaked at Sat 2024-03-16 04:00 UTC",
       "qa: 63h",
     ],
     until: "2024-03-16T04:00:00Z",
@@ -76,7 +76,9 @@ const CASES: Case[] = [
       }),
     },
     status: "pass",
-    reason: ["staging: 50h (pin merged Wed 2024-03-13 15:00 UTC, until 2.5.0-beta.3 replaced it)"],
+    reason: [
+      "staging: 50h (since Wed 2024-03-13 15:00 UTC, pin merged, until 2.5.0-beta.3 replaced it)",
+    ],
   },
   {
     scenario: "fails when qa reverted the version",
@@ -139,8 +141,8 @@ const CASES: Case[] = [
     },
     status: "waiting",
     reason: [
-      "staging: 46h 30m of 48h (deployed Thu 2024-03-14 04:30 UTC); soaked at Sat 2024-03-16 04:30 UTC",
-      "qa: 62h 45m (deployed Wed 2024-03-13 12:15 UTC)",
+      "staging: 46h 30m of 48h (since Thu 2024-03-14 04:30 UTC, deployed); soaked at Sat 2024-03-16 04:30 UTC",
+      "qa: 62h 45m (since Wed 2024-03-13 12:15 UTC, deployed)",
     ],
     until: "2024-03-16T04:30:00Z",
   },
@@ -171,7 +173,7 @@ const CASES: Case[] = [
     },
     status: "waiting",
     reason: [
-      "staging: 9h of 48h (redeployed after a failure Fri 2024-03-15 18:00 UTC); soaked at Sun 2024-03-17 18:00 UTC",
+      "staging: 9h of 48h (since Fri 2024-03-15 18:00 UTC, redeployed after a failure); soaked at Sun 2024-03-17 18:00 UTC",
     ],
     until: "2024-03-17T18:00:00Z",
   },
@@ -185,7 +187,7 @@ const CASES: Case[] = [
       ],
     },
     status: "pass",
-    reason: ["staging: 64h 45m (deployed", "qa: 62h 45m (deployed"],
+    reason: ["staging: 64h 45m (since", "deployed", "qa: 62h 45m (since"],
   },
   {
     scenario:
