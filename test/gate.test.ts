@@ -312,3 +312,22 @@ describe("deployments", () => {
     );
   });
 });
+
+describe("a stale checkout", () => {
+  it("is named in the check run, so nobody trusts policies read from an old commit", async () => {
+    const stale = repo.checkout();
+    await repo.sim.commitFiles("main", { "docs/moved-on.md": "main moved on\n" });
+    const pr = await promoteCanary();
+    const run = await gatePullRequest({
+      root: stale,
+      forge: repo.forge,
+      number: pr.number,
+      now: NOW,
+    });
+    expect(run.report.notes?.[0]).toMatch(
+      /^policies, releases and pin history were read at [0-9a-f]{7}, but main is at [0-9a-f]{7}/,
+    );
+    const [check] = repo.sim.state.checkRuns.filter((c) => c.headSha === pr.headSha);
+    expect(check?.output.summary).toContain("> [!NOTE]");
+  });
+});

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edit, removeCopies } from "./harness/example-repo.js";
 import { hoursAfter, type PromotionRepo, startPromotionRepo } from "./harness/promotion-repo.js";
 import { runActionAsync } from "./harness/runner.js";
-import { pullRequestEvent } from "./harness/webhook-payload.js";
+import { pullRequestEvent, pullRequestReviewEvent } from "./harness/webhook-payload.js";
 
 let repo: PromotionRepo;
 let workspace: string;
@@ -86,6 +86,38 @@ describe("actions/gate", () => {
     expect(run.commands[0]).toMatchObject({ command: "add-mask", message: repo.tokens.bot });
     const logged = run.stdout.split("\n").filter((line) => !line.startsWith("::add-mask::"));
     expect(logged.join("\n")).not.toContain(repo.tokens.bot);
+  });
+
+  it("remembers who pushed the head commit, whose approval then never counts", async () => {
+    // alice pushes a commit that dana authored (a cherry-pick): only the webhook knows it was alice.
+    const pr = await repo.openPinPr("promote-cherry", { "production-canary": "2.4.1" });
+    const target = {
+      owner: repo.sim.owner,
+      repo: repo.sim.repo,
+      number: pr.number,
+      headSha: pr.headSha,
+      headRef: "promote-cherry",
+    };
+    const pushed = await runActionAsync("gate", {
+      workspace,
+      inputs: { "github-token": repo.tokens.bot },
+      eventName: "pull_request",
+      event: pullRequestEvent("synchronize", { ...target, sender: "alice" }),
+      env: env(),
+    });
+    expect(pushed.stderr).toBe("");
+    await approve("alice", pr.number);
+    await approve("bob", pr.number);
+    const reviewed = await runActionAsync("gate", {
+      workspace,
+      inputs: { "github-token": repo.tokens.bot },
+      eventName: "pull_request_review",
+      event: pullRequestReviewEvent({ ...target, sender: "bob" }),
+      env: env(),
+    });
+    expect(reviewed.outputs.status).toBe("waiting");
+    expect(reviewed.summary).toContain("alice pushed the head commit");
+    expect(reviewed.summary).toContain("1 of 2 approvals: bob");
   });
 
   it("on a schedule, judges every open PR that changes a pin", async () => {

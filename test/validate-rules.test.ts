@@ -52,6 +52,14 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "refuses a compatibility range it cannot read, at the range",
+    prepare: (r) =>
+      edit(r, R241, replaceOnce('kubernetes: ["1.26+", "1.27"', 'kubernetes: [">=1.26", "1.27"')),
+    expected: [
+      `${R241}:53:16: error: ">=1.26" is not a compatibility range: comparison operators are not read here (write "1.26+" for >=1.26)`,
+    ],
+  },
+  {
     name: "refuses a folder that is not named after its version",
     prepare: (r) =>
       edit(r, "releases/2.3.0/release.yaml", replaceOnce(/^version: "2.3.0"/m, 'version: "2.3.1"')),

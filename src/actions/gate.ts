@@ -13,7 +13,16 @@ import { actionForge, actionRoot, readEvent, runUrl } from "./shared/github-cont
 async function run(): Promise<void> {
   const root = actionRoot();
   const forge = actionForge(root);
-  const event = readEvent() as { pull_request?: { number?: number } };
+  const event = readEvent() as {
+    action?: string;
+    sender?: { login?: string };
+    pull_request?: { number?: number; head?: { sha?: string } };
+  };
+  // A push to the PR's branch arrives as opened / synchronize / reopened, sent by the pusher.
+  const pushed = ["opened", "synchronize", "reopened"].includes(event.action ?? "");
+  const sha = event.pull_request?.head?.sha;
+  const login = event.sender?.login;
+  const pushedBy = pushed && sha && login ? { sha, login } : undefined;
   const given = core.getInput("pr");
   let numbers: number[];
   if (given) numbers = [Number(given)];
@@ -29,7 +38,7 @@ async function run(): Promise<void> {
   }
   const runs: GateRun[] = [];
   for (const number of numbers) {
-    const result = await gatePullRequest({ root, forge, number, detailsUrl: runUrl() });
+    const result = await gatePullRequest({ root, forge, number, detailsUrl: runUrl(), pushedBy });
     core.info(`#${number}: ${result.report.status}`);
     runs.push(result);
     core.summary.addRaw(

@@ -111,16 +111,24 @@ export class GateFacts {
     return { commit, runs };
   }
 
-  async reviewFacts(pull: PullRequestInfo, policies: readonly NamedPolicy[]): Promise<ReviewFacts> {
+  async reviewFacts(
+    pull: PullRequestInfo,
+    policies: readonly NamedPolicy[],
+    pushers: readonly string[] = [],
+  ): Promise<ReviewFacts> {
     const forge = this.requireForge();
     const [reviews, commits] = await Promise.all([
       forge.listReviews(pull.number),
       forge.listPullRequestCommits(pull.number),
     ]);
     const head = commits.find((commit) => commit.sha === pull.headSha) ?? commits.at(-1);
-    const lastPushers = [head?.authorLogin, head?.committerLogin].filter((login): login is string =>
-      Boolean(login),
-    );
+    const lastPushers = [
+      ...new Set(
+        [head?.authorLogin, head?.committerLogin, ...pushers].filter((login): login is string =>
+          Boolean(login),
+        ),
+      ),
+    ];
     const reviewers = [...new Set(reviews.map((review) => review.user))];
     const permissions: Record<string, Permission> = {};
     for (const user of reviewers) permissions[user] = await this.permission(user);
@@ -162,7 +170,15 @@ export class GateFacts {
     return [...names];
   }
 
-  async collect(change: PinChange, pull?: PullRequestInfo): Promise<GateInput> {
+  /**
+   * `pushers`: who is known to have pushed the PR's head commit (the webhook's sender), besides
+   * the head commit's author and committer.
+   */
+  async collect(
+    change: PinChange,
+    pull?: PullRequestInfo,
+    pushers: readonly string[] = [],
+  ): Promise<GateInput> {
     const policies: NamedPolicy[] = this.catalog
       .policiesFor(change.environment)
       .map((document) => ({ file: document.file, policy: document.data as Policy }));
@@ -194,8 +210,8 @@ export class GateFacts {
     const allHistory = await this.pinHistory();
     const history: Record<string, PinPeriod[]> = {};
     for (const name of involved) {
-      const periods = allHistory.get(name);
-      if (periods) history[name] = periods;
+      // An environment with no pin on the base branch has never run anything.
+      history[name] = allHistory.get(name) ?? [];
     }
     const online = this.forge !== undefined;
     const deployments = online
@@ -217,7 +233,7 @@ export class GateFacts {
       environmentsByStage,
       history,
       deployments,
-      review: online && pull ? await this.reviewFacts(pull, policies) : undefined,
+      review: online && pull ? await this.reviewFacts(pull, policies, pushers) : undefined,
       signatures: folder ? await this.signatures(folder) : undefined,
       compliance: online && folder ? await this.compliance(folder) : undefined,
     };

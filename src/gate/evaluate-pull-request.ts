@@ -20,6 +20,7 @@ import { buildCatalog, type Catalog } from "../repo/catalog.js";
 import { loadTree, type RepositoryTree } from "../repo/load-tree.js";
 import { checkDocument } from "../repo/read-document.js";
 import { GateFacts, type PinChange } from "./collect-gate-input.js";
+import { headCommit } from "./read-git.js";
 
 export const GATE_CHECK_NAME = "pinline/gate";
 
@@ -140,8 +141,9 @@ export async function evaluateChange(
   facts: GateFacts,
   change: PinChange,
   pull?: PullRequestInfo,
+  pushers: readonly string[] = [],
 ): Promise<PinEvaluation> {
-  const input = await facts.collect(change, pull);
+  const input = await facts.collect(change, pull, pushers);
   const verdicts = evaluateGate(input);
   return {
     environment: change.environment,
@@ -155,6 +157,31 @@ export async function evaluateChange(
   };
 }
 
+/**
+ * Who pushed a commit is not in GitHub's REST API; the `pull_request` webhook that a push
+ * triggers names them (its sender). The gate keeps that name in its check run on the commit,
+ * so later runs (a review, the schedule) still know whose approval must not count.
+ */
+const PUSHER_PREFIX = "pushed-by:";
+
+async function recordedPusher(forge: Forge, headSha: string): Promise<string | undefined> {
+  const runs = await forge.listCheckRuns(headSha);
+  const mine = runs.find((run) => run.name === GATE_CHECK_NAME && run.headSha === headSha);
+  const id = mine?.externalId ?? "";
+  return id.startsWith(PUSHER_PREFIX) ? id.slice(PUSHER_PREFIX.length) : undefined;
+}
+
+/** The gate reads policies from the checkout: say so when it is not the base branch's head. */
+async function describeStaleCheckout(
+  root: string,
+  forge: Forge,
+  pull: PullRequestInfo,
+): Promise<string | undefined> {
+  const [local, base] = await Promise.all([headCommit(root), forge.getBranchSha(pull.baseRef)]);
+  if (!base || local === base) return undefined;
+  return `policies, releases and pin history were read at ${local.slice(0, 7)}, but ${pull.baseRef} is at ${base.slice(0, 7)}: judge from an up-to-date checkout of ${pull.baseRef}`;
+}
+
 /** Judges the PR and writes its check run; a failure to judge is written as a failed check. */
 export async function gatePullRequest(input: {
   root: string;
@@ -162,17 +189,29 @@ export async function gatePullRequest(input: {
   number: number;
   now?: Date;
   detailsUrl?: string | undefined;
+  /** From a push's webhook (opened, synchronize, reopened): who pushed which head commit. */
+  pushedBy?: { sha: string; login: string } | undefined;
 }): Promise<GateRun> {
   const pull = await input.forge.getPullRequest(input.number);
   let report: GateReport;
+  let pusher: string | undefined;
   try {
+    pusher =
+      input.pushedBy?.sha === pull.headSha
+        ? input.pushedBy.login
+        : await recordedPusher(input.forge, pull.headSha);
     const tree = await loadTree(input.root);
     const catalog = buildCatalog(tree);
     const facts = new GateFacts(tree, catalog, input.now ?? new Date(), input.forge);
     const { changes, problems } = await readChanges(input.forge, pull, catalog);
     const evaluations: PinEvaluation[] = [];
-    for (const change of changes) evaluations.push(await evaluateChange(facts, change, pull));
+    const pushers = pusher ? [pusher] : [];
+    for (const change of changes) {
+      evaluations.push(await evaluateChange(facts, change, pull, pushers));
+    }
     report = reportFor(tree, evaluations, problems);
+    const note = await describeStaleCheckout(input.root, input.forge, pull);
+    if (note) report.notes = [note];
   } catch (error) {
     const message = error instanceof PinlineError ? error.describe() : String(error);
     report = {
@@ -193,6 +232,7 @@ export async function gatePullRequest(input: {
     title: renderGateTitle(report),
     summary: renderGateSummary(report),
     detailsUrl: input.detailsUrl,
+    externalId: pusher ? `${PUSHER_PREFIX}${pusher}` : undefined,
   });
   return { pullRequest: pull, report, checkRun };
 }

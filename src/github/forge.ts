@@ -45,6 +45,8 @@ export interface CheckRunInfo {
   status: "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
   conclusion: string | null;
   completedAt?: Date | undefined;
+  /** What the check's author stored with it (pinline/gate: who pushed the head commit). */
+  externalId?: string | null | undefined;
 }
 
 export interface CheckRunOutput {
@@ -56,6 +58,7 @@ export interface CheckRunOutput {
   summary: string;
   text?: string | undefined;
   detailsUrl?: string | undefined;
+  externalId?: string | undefined;
 }
 
 export interface DeploymentInfo {

@@ -4,6 +4,7 @@
  * recreated, labels are added (never replaced).
  */
 import { RequestError } from "@octokit/request-error";
+import { PinlineError } from "../core/errors.js";
 import type { Permission, Review, ReviewState } from "../core/gates/gate-input.js";
 import { tryParseVersion } from "../core/version.js";
 import type { PinlineOctokit } from "./create-octokit.js";
@@ -175,6 +176,12 @@ export class OctokitForge implements Forge {
       return data.state === "active";
     } catch (error) {
       if (isNotFound(error)) return false;
+      if (error instanceof RequestError && error.status === 403) {
+        throw new PinlineError(`cannot read the members of ${team}: ${error.message}`, {
+          hint: "team approvers need a token with the organization's members:read permission (a GitHub App token); the workflow's GITHUB_TOKEN cannot read teams",
+          cause: error,
+        });
+      }
       throw error;
     }
   }
@@ -207,6 +214,7 @@ export class OctokitForge implements Forge {
       status: run.status,
       conclusion: run.conclusion,
       completedAt: run.completed_at ? new Date(run.completed_at) : undefined,
+      externalId: run.external_id,
     }));
   }
 
@@ -225,6 +233,7 @@ export class OctokitForge implements Forge {
         ? { conclusion: output.conclusion ?? "neutral", completed_at: new Date().toISOString() }
         : {}),
       ...(output.detailsUrl ? { details_url: output.detailsUrl } : {}),
+      ...(output.externalId ? { external_id: output.externalId } : {}),
       output: {
         title: output.title,
         summary: output.summary,

@@ -31,6 +31,8 @@ export interface GateReport {
   /** Every environment of the base branch with its stage and version. */
   pins: { name: string; stage: string; version: string }[];
   until?: Date | undefined;
+  /** What a reader should know that changes no verdict (a stale checkout). */
+  notes?: string[] | undefined;
 }
 
 export const STATUS_ICON: Record<GateStatus, string> = { pass: "✅", waiting: "⏳", fail: "❌" };
@@ -139,6 +141,7 @@ export function renderGateSummary(report: GateReport): string {
       "",
     );
   }
+  for (const note of report.notes ?? []) lines.push(`> [!NOTE]\n> ${note}`, "");
   lines.push(
     "<sub>Re-evaluated on every push, review and on a schedule (soak and maintenance windows clear with time). Policies are read from the base branch.</sub>",
   );

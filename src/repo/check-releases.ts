@@ -1,3 +1,4 @@
+import { parseCompatibilityRange } from "../core/compatibility.js";
 import { PinlineError } from "../core/errors.js";
 import type { ReleaseManifest } from "../core/schema-types.js";
 import { parseSize } from "../core/size.js";
@@ -61,6 +62,17 @@ export function checkRelease(release: ReleaseFolder): Finding[] {
       if (e instanceof PinlineError) finding(["components", name, "size"], e.message, e.hint);
       else throw e;
     }
+  }
+  for (const [platform, ranges] of Object.entries(data.compatibility ?? {})) {
+    (ranges ?? []).forEach((range, index) => {
+      try {
+        parseCompatibilityRange(range);
+      } catch (e) {
+        if (e instanceof PinlineError) {
+          finding(["compatibility", platform, index], e.message, e.hint);
+        } else throw e;
+      }
+    });
   }
   findings.push(...checkDatabase(release, yaml, data, version.canonical));
   return findings;

@@ -17,6 +17,8 @@ interface PayloadTarget {
   headSha: string;
   headRef: string;
   baseRef?: string;
+  /** Who did it: for opened/synchronize, the pusher; for a review, the reviewer. */
+  sender?: string;
 }
 
 function example(name: string, action: string): Record<string, unknown> {
@@ -42,6 +44,7 @@ function retarget(
   Object.assign(pull.head as object, { sha: target.headSha, ref: target.headRef });
   Object.assign(pull.base as object, { ref: target.baseRef ?? "main" });
   if ("number" in payload) payload.number = target.number;
+  if (target.sender) Object.assign(payload.sender as object, { login: target.sender });
   return payload;
 }
 
