@@ -153,7 +153,7 @@ export async function evaluateChange(
     to: input.to,
     verdicts,
     status: overallStatus(verdicts),
-    until: clearsAt(verdicts),
+    until: clearsAt(verdicts, input),
   };
 }
 

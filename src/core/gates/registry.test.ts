@@ -198,6 +198,26 @@ describe("evaluateGate", () => {
     expect(clearsAt(verdicts)?.toISOString()).toBe("2024-03-16T02:00:00.000Z");
   });
 
+  it("moves a clearance that falls after the window closes to the next opening", () => {
+    // Soak completes Saturday 10:00 UTC; the window (02:00–06:00) has closed by then.
+    const now = new Date("2024-03-16T03:00:00Z");
+    const stagingSince = new Date("2024-03-14T10:00:00Z");
+    const input = buildGateInput({
+      now,
+      history: {
+        ...pinHistory(),
+        staging: [
+          period("2.4.0", new Date("2024-02-06T10:00:00Z"), stagingSince, "2.4.1"),
+          period("2.4.1", stagingSince),
+        ],
+      },
+    });
+    const verdicts = evaluateGate(input);
+    expect(verdictOf(verdicts, "soak").until?.toISOString()).toBe("2024-03-16T10:00:00.000Z");
+    expect(clearsAt(verdicts)?.toISOString()).toBe("2024-03-16T10:00:00.000Z");
+    expect(clearsAt(verdicts, input)?.toISOString()).toBe("2024-03-17T02:00:00.000Z");
+  });
+
   it("does not clear by itself while approvals are missing, whatever the clock says", () => {
     const verdicts = gate({ now: new Date("2024-03-13T12:00:00Z"), review: undefined });
     expect(verdictOf(verdicts, "maintenance window").until).toBeDefined();

@@ -2,6 +2,8 @@
  * The gate's rules, in the order the check run lists them. Adding a rule is adding a file and
  * a line here. evaluateGate never throws for a rule: a rule that crashes fails (fail closed).
  */
+
+import { evaluateMaintenanceWindow } from "../maintenance-window.js";
 import { approvals } from "./approvals.js";
 import { blockedVersions } from "./blocked-versions.js";
 import { channel } from "./channel.js";
@@ -94,9 +96,31 @@ export function overallStatus(verdicts: readonly GateVerdict[]): GateStatus {
   );
 }
 
-/** When a waiting gate clears by itself: the latest `until`, or undefined when people must act. */
-export function clearsAt(verdicts: readonly GateVerdict[]): Date | undefined {
+/** How many times a clearance may be pushed to a later window before giving up (never in practice). */
+const WINDOW_STEPS = 16;
+
+/**
+ * When a waiting gate clears by itself: the latest `until`, or undefined when people must act.
+ * With the gate's input, a time that falls outside a policy's maintenance window moves on to
+ * the window's next opening (soak done Saturday 10:00, window 02:00–06:00 → Sunday 02:00).
+ */
+export function clearsAt(verdicts: readonly GateVerdict[], input?: GateInput): Date | undefined {
   const waits = verdicts.filter((v) => v.status === "waiting");
   if (waits.length === 0 || waits.some((v) => v.until === undefined)) return undefined;
-  return new Date(Math.max(...waits.map((v) => (v.until as Date).getTime())));
+  let at = new Date(Math.max(...waits.map((v) => (v.until as Date).getTime())));
+  const windows = (input?.policies ?? []).flatMap((named) =>
+    named.policy.maintenanceWindow && named.policy.maintenanceWindow.enabled !== false
+      ? [named.policy.maintenanceWindow]
+      : [],
+  );
+  if (windows.length === 0 || describeChange(input as GateInput).kind === "revert") return at;
+  for (let step = 0; step < WINDOW_STEPS; step++) {
+    const closed = windows
+      .map((window) => evaluateMaintenanceWindow(window, at))
+      .find((state) => !state.open);
+    if (!closed) return at;
+    if (!closed.opensAt) return undefined;
+    at = closed.opensAt;
+  }
+  return undefined;
 }
