@@ -115,3 +115,22 @@ export function policyAllowsVersion(
   if (!channels || channels.length === 0) return true;
   return channels.some((channel) => channelReceives(channel, version, policy.customChannels));
 }
+
+/**
+ * The custom channels of several policies that apply to one environment, their versions
+ * joined (as validate merges them): a policy that does not define a custom channel does not
+ * take versions away from one that does.
+ */
+export function mergeCustomChannels(
+  policies: readonly { customChannels?: CustomChannels | undefined }[],
+): CustomChannels {
+  const merged: Record<string, { versions: string[] }> = {};
+  for (const policy of policies) {
+    for (const [name, custom] of Object.entries(policy.customChannels ?? {})) {
+      if (!custom) continue;
+      const versions = new Set([...(merged[name]?.versions ?? []), ...custom.versions]);
+      merged[name] = { versions: [...versions] };
+    }
+  }
+  return merged;
+}

@@ -4,11 +4,12 @@
  * policy allows (channel and blocked versions), newer than what it runs. When that release
  * cannot be reached directly (minimumVersion), the answer is the first step of the path.
  */
-import { type CustomChannels, channelReceives, policyAllowsVersion } from "./channels.js";
+import { policiesBlock } from "./blocked-versions.js";
+import { channelReceives, mergeCustomChannels, policyAllowsVersion } from "./channels.js";
 import { PinlineError } from "./errors.js";
 import { planUpgrade, type UpgradeCandidate } from "./plan-upgrade.js";
 import type { Policy } from "./schema-types.js";
-import { compareVersions, isVersionInRange, tryParseVersion } from "./version.js";
+import { compareVersions, tryParseVersion } from "./version.js";
 
 export interface UpdateChoice {
   /** The version to promote now: the newest, or the first step towards it. */
@@ -19,34 +20,20 @@ export interface UpdateChoice {
   path: string[];
 }
 
-function isBlocked(policies: readonly Policy[], version: string): boolean {
-  return policies.some((policy) =>
-    (policy.blockedVersions ?? []).some((entry) => {
-      const exact = tryParseVersion(entry);
-      return exact
-        ? exact.canonical === tryParseVersion(version)?.canonical
-        : isVersionInRange(version, entry);
-    }),
-  );
-}
-
 /** Releases the environment may receive: on its channel, allowed and not blocked by every policy. */
 export function eligibleUpdates(input: {
   channel: string;
   policies: readonly Policy[];
   releases: readonly UpgradeCandidate[];
 }): UpgradeCandidate[] {
-  const custom: CustomChannels = Object.assign(
-    {},
-    ...input.policies.map((policy) => policy.customChannels ?? {}),
-  );
+  const custom = mergeCustomChannels(input.policies);
   return input.releases.filter((release) => {
     const version = tryParseVersion(release.version);
     return (
       version !== undefined &&
       channelReceives(input.channel, version, custom) &&
       input.policies.every((policy) => policyAllowsVersion(policy, version)) &&
-      !isBlocked(input.policies, release.version)
+      !policiesBlock(input.policies, release.version)
     );
   });
 }

@@ -1,6 +1,7 @@
-import { channelReceives, releaseChannelsFor } from "../core/channels.js";
+import { entryMayBlock } from "../core/blocked-versions.js";
+import { channelReceives, mergeCustomChannels, releaseChannelsFor } from "../core/channels.js";
 import type { EnvironmentPin, Policy } from "../core/schema-types.js";
-import { isVersionInRange, tryParseVersion } from "../core/version.js";
+import { tryParseVersion } from "../core/version.js";
 import type { Catalog } from "./catalog.js";
 import { error, type Finding, warning } from "./findings.js";
 import type { NamedDocument } from "./load-tree.js";
@@ -95,7 +96,7 @@ export function checkEnvironments(
 
     for (const policy of policies) {
       const blocked = policy.data?.blockedVersions?.find(
-        (range) => release !== undefined && safeInRange(release.version.canonical, range),
+        (range) => release !== undefined && entryMayBlock(range, release.version.canonical),
       );
       if (blocked !== undefined) {
         warn(
@@ -117,23 +118,4 @@ export function checkEnvironments(
     }
   }
   return findings;
-}
-
-function mergeCustomChannels(policies: readonly Policy[]): Record<string, { versions: string[] }> {
-  const merged: Record<string, { versions: string[] }> = {};
-  for (const policy of policies) {
-    for (const [name, channel] of Object.entries(policy.customChannels ?? {})) {
-      if (!channel) continue;
-      merged[name] = { versions: [...(merged[name]?.versions ?? []), ...channel.versions] };
-    }
-  }
-  return merged;
-}
-
-function safeInRange(version: string, range: string): boolean {
-  try {
-    return isVersionInRange(version, range);
-  } catch {
-    return false; // an unparsable range is reported on the policy itself
-  }
 }

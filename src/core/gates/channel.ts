@@ -5,6 +5,7 @@
 import {
   type CustomChannels,
   channelReceives,
+  mergeCustomChannels,
   policyAllowsVersion,
   releaseChannelsFor,
 } from "../channels.js";
@@ -16,21 +17,9 @@ export const DEFAULT_CHANNEL = "stable";
 
 const CUSTOM_PREFIX = "custom:";
 
-/**
- * The custom channels the environment's channel is looked up in: those of every applying
- * policy, versions joined (as validate merges them), so a policy that does not define the
- * environment's custom channel does not refuse it.
- */
+/** The custom channels the environment's channel is looked up in: every applying policy's. */
 function environmentCustomChannels(input: RuleInput): CustomChannels {
-  const merged: Record<string, { versions: string[] }> = {};
-  for (const named of [...input.policies, input.policy]) {
-    for (const [name, custom] of Object.entries(named.policy.customChannels ?? {})) {
-      if (!custom) continue;
-      const versions = new Set([...(merged[name]?.versions ?? []), ...custom.versions]);
-      merged[name] = { versions: [...versions] };
-    }
-  }
-  return merged;
+  return mergeCustomChannels([...input.policies, input.policy].map((named) => named.policy));
 }
 
 function describeChannel(channel: string, custom: CustomChannels): string {

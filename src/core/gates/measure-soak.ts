@@ -11,7 +11,7 @@
 import { compareVersions } from "../version.js";
 import { sameVersion } from "./describe-change.js";
 import { formatInstant, formatSpan } from "./format-instant.js";
-import type { DeploymentRecord, GateStatus, PinPeriod } from "./gate-input.js";
+import type { DeploymentRecord, GateInput, GateStatus, PinPeriod } from "./gate-input.js";
 
 export interface SoakMeasure {
   status: GateStatus;
@@ -144,4 +144,24 @@ export function combineMeasures(measures: readonly SoakMeasure[]): {
     ? new Date(Math.max(...untils.map((u) => (u as Date).getTime())))
     : undefined;
   return { status: "waiting", details, until };
+}
+
+/** How long the target version ran in each of `environments`, folded into one result. */
+export function measureSoakIn(
+  input: GateInput,
+  environments: readonly string[],
+  requiredMs: number,
+): ReturnType<typeof combineMeasures> {
+  return combineMeasures(
+    environments.map((environment) =>
+      measureSoak({
+        environment,
+        version: input.to,
+        requiredMs,
+        now: input.now,
+        periods: input.history[environment],
+        deployments: input.deployments,
+      }),
+    ),
+  );
 }

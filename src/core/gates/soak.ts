@@ -5,7 +5,7 @@
  */
 import { parseDuration } from "../duration.js";
 import { type GateRule, pass, type RuleInput, type RuleResult } from "./gate-rule.js";
-import { combineMeasures, measureSoak } from "./measure-soak.js";
+import { measureSoakIn } from "./measure-soak.js";
 
 export function evaluateSoak(input: RuleInput): RuleResult {
   const testing = input.policy.policy.testing;
@@ -20,17 +20,7 @@ export function evaluateSoak(input: RuleInput): RuleResult {
     return pass(`${input.environment} already runs ${input.to}`);
   }
   const requiredMs = testing?.minimumSoak ? parseDuration(testing.minimumSoak) : 0;
-  const measures = environments.map((environment) =>
-    measureSoak({
-      environment,
-      version: input.to,
-      requiredMs,
-      now: input.now,
-      periods: input.history[environment],
-      deployments: input.deployments,
-    }),
-  );
-  const combined = combineMeasures(measures);
+  const combined = measureSoakIn(input, environments, requiredMs);
   const need = `${input.to} needs ${testing?.minimumSoak ?? "0s"} uninterrupted in ${environments.join(", ")}`;
   return { status: combined.status, reason: `${need}: ${combined.details}`, until: combined.until };
 }

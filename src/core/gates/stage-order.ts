@@ -5,7 +5,7 @@
  */
 import { parseDuration } from "../duration.js";
 import { fail, type GateRule, pass, type RuleInput, type RuleResult } from "./gate-rule.js";
-import { combineMeasures, measureSoak } from "./measure-soak.js";
+import { measureSoakIn } from "./measure-soak.js";
 
 export function evaluateStageOrder(input: RuleInput): RuleResult {
   const index = input.stages.findIndex((stage) => stage.name === input.stage);
@@ -26,17 +26,7 @@ export function evaluateStageOrder(input: RuleInput): RuleResult {
     return fail(`${input.to} cannot have passed ${previous.name}: no environment is in that stage`);
   }
   const requiredMs = previous.soak ? parseDuration(previous.soak) : 0;
-  const measures = environments.map((environment) =>
-    measureSoak({
-      environment,
-      version: input.to,
-      requiredMs,
-      now: input.now,
-      periods: input.history[environment],
-      deployments: input.deployments,
-    }),
-  );
-  const combined = combineMeasures(measures);
+  const combined = measureSoakIn(input, environments, requiredMs);
   const verb =
     combined.status === "fail"
       ? "has not passed"

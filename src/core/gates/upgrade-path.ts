@@ -3,49 +3,29 @@
  * environment must step through an intermediate release first; a downgrade is allowed only as
  * a revert to a version the environment ran among its last keepVersions versions.
  */
-import { type CustomChannels, channelReceives } from "../channels.js";
 import { PinlineError } from "../errors.js";
 import { planUpgrade } from "../plan-upgrade.js";
-import { compareVersions, isVersionInRange, tryParseVersion } from "../version.js";
+import { eligibleUpdates } from "../select-update.js";
+import { compareVersions } from "../version.js";
 import { DEFAULT_CHANNEL } from "./channel.js";
 import { sameVersion } from "./describe-change.js";
 import { formatInstant } from "./format-instant.js";
 import type { GateInput } from "./gate-input.js";
 import { fail, type GateRule, pass, type RuleInput, type RuleResult } from "./gate-rule.js";
 
-/** Custom channels of every applying policy, merged (validate checks they agree). */
-function customChannelsOf(input: GateInput): CustomChannels {
-  return Object.assign({}, ...input.policies.map((named) => named.policy.customChannels ?? {}));
-}
-
 /**
- * Whether an applying policy blocks the version. A malformed entry blocks nothing here: the
- * blocked-versions rule fails on it.
- */
-function isBlocked(input: GateInput, version: string): boolean {
-  return input.policies.some((named) =>
-    (named.policy.blockedVersions ?? []).some((entry) => {
-      try {
-        return isVersionInRange(version, entry);
-      } catch {
-        return false;
-      }
-    }),
-  );
-}
-
-/**
- * The releases the environment's channel receives and no applying policy blocks: the only
- * ones a path may step through (the target's own block is the blocked-versions rule's call).
+ * The releases a path may step through: those the environment's channel receives and every
+ * applying policy allows and does not block. The target itself stays in (whether it is
+ * allowed or blocked is the channel and blocked-versions rules' call).
  */
 export function eligibleReleases(input: GateInput): GateInput["releases"] {
-  const channel = input.channel ?? DEFAULT_CHANNEL;
-  const custom = customChannelsOf(input);
-  return input.releases.filter((release) => {
-    const version = tryParseVersion(release.version);
-    if (version === undefined || !channelReceives(channel, version, custom)) return false;
-    return sameVersion(release.version, input.to) || !isBlocked(input, version.canonical);
+  const eligible = eligibleUpdates({
+    channel: input.channel ?? DEFAULT_CHANNEL,
+    policies: input.policies.map((named) => named.policy),
+    releases: input.releases,
   });
+  const target = input.releases.find((release) => sameVersion(release.version, input.to));
+  return target && !eligible.includes(target) ? [...eligible, target] : eligible;
 }
 
 function evaluateUpgrade(input: RuleInput): RuleResult {
