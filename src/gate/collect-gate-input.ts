@@ -4,6 +4,8 @@
  * membership and check runs. Lookups are cached per run, so a PR changing several pins asks
  * GitHub each question once.
  */
+
+import { sameVersion } from "../core/gates/describe-change.js";
 import type {
   ComplianceFacts,
   DeploymentRecord,
@@ -17,7 +19,7 @@ import type {
 } from "../core/gates/gate-input.js";
 import type { EnvironmentPin, Policy } from "../core/schema-types.js";
 import { tryParseVersion } from "../core/version.js";
-import type { Forge, PullRequestInfo } from "../github/forge.js";
+import type { DeploymentInfo, Forge, PullRequestInfo } from "../github/forge.js";
 import type { Catalog } from "../repo/catalog.js";
 import { RELEASE_FILE } from "../repo/layout.js";
 import type { RepositoryTree } from "../repo/load-tree.js";
@@ -48,7 +50,8 @@ function memo<K, V>(load: (key: K) => Promise<V>): (key: K) => Promise<V> {
 
 export class GateFacts {
   private history: Promise<Map<string, PinPeriod[]>> | undefined;
-  private readonly deployments: (environment: string) => Promise<DeploymentRecord[]>;
+  private readonly deploymentList: (environment: string) => Promise<DeploymentInfo[]>;
+  private readonly statuses: (deploymentId: number) => Promise<DeploymentRecord["statuses"]>;
   private readonly permission: (user: string) => Promise<Permission>;
   private readonly membership: (key: string) => Promise<boolean>;
   private readonly signatures: (folder: string) => Promise<SignatureFacts>;
@@ -60,7 +63,8 @@ export class GateFacts {
     readonly now: Date,
     readonly forge?: Forge | undefined,
   ) {
-    this.deployments = memo((environment) => this.readDeployments(environment));
+    this.deploymentList = memo((environment) => this.requireForge().listDeployments(environment));
+    this.statuses = memo((id) => this.requireForge().listDeploymentStatuses(id));
     this.permission = memo((user) => this.requireForge().getPermission(user));
     this.membership = memo((key) => {
       const [team = "", user = ""] = key.split("\n");
@@ -88,17 +92,21 @@ export class GateFacts {
     return this.history;
   }
 
-  private async readDeployments(environment: string): Promise<DeploymentRecord[]> {
-    const forge = this.requireForge();
-    const deployments = await forge.listDeployments(environment);
+  /**
+   * The environment's deployments; statuses are read only for those of `version` (the others
+   * only show that the environment reports deployments at all), so a long deployment history
+   * costs one list, not one request per deployment.
+   */
+  private async readDeployments(environment: string, version: string): Promise<DeploymentRecord[]> {
     const records: DeploymentRecord[] = [];
-    for (const deployment of deployments) {
+    for (const deployment of await this.deploymentList(environment)) {
       if (deployment.version === undefined) continue;
+      const wanted = sameVersion(deployment.version, version);
       records.push({
         environment,
         version: deployment.version,
         createdAt: deployment.createdAt,
-        statuses: await forge.listDeploymentStatuses(deployment.id),
+        statuses: wanted ? await this.statuses(deployment.id) : [],
       });
     }
     return records;
@@ -215,7 +223,11 @@ export class GateFacts {
     }
     const online = this.forge !== undefined;
     const deployments = online
-      ? (await Promise.all(involved.map((name) => this.deployments(name)))).flat()
+      ? (
+          await Promise.all(
+            involved.map((name) => this.readDeployments(name, change.after.version)),
+          )
+        ).flat()
       : undefined;
     return {
       now: this.now,
