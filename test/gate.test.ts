@@ -207,6 +207,31 @@ describe("soak, stages, versions, window", () => {
     expect(verdict(run, "signatures").status).toBe("fail");
   });
 
+  it("fails a release that does not support the platform the pin declares", async () => {
+    branches += 1;
+    const branch = `promote-old-k8s-${branches}`;
+    const text = repo
+      .pinWith("production-canary", "2.4.1")
+      .replace('kubernetes: "1.28"', 'kubernetes: "1.25"');
+    await repo.sim.commitFiles(
+      branch,
+      { "environments/production-canary.yaml": text },
+      { author: "dana" },
+    );
+    const { data } = await repo.as("dana").rest.pulls.create({
+      owner: repo.sim.owner,
+      repo: repo.sim.repo,
+      head: branch,
+      base: "main",
+      title: "Promote canary on an old cluster",
+    });
+    const run = await gate(data.number);
+    expect(verdict(run, "compatibility")).toMatchObject({
+      status: "fail",
+      reason: "kubernetes 1.25 is outside 1.26+, 1.27, 1.28, 1.29",
+    });
+  });
+
   it("fails a nightly on a stable-only environment", async () => {
     const pr = await promoteCanary("2.5.0-nightly.20240315");
     const run = await gate(pr.number);

@@ -83,12 +83,13 @@ export function preparePromotion(
       // The gate explains why; the PR still shows the direct step.
     }
   }
+  const eligibleVersions = new Set(eligible.map((e) => e.version));
   const gained = all
     .filter(
       (r) =>
+        eligibleVersions.has(r.version) &&
         compareVersions(r.version, pin.version) > 0 &&
-        compareVersions(r.version, version) <= 0 &&
-        eligible.some((e) => e.version === r.version),
+        compareVersions(r.version, version) <= 0,
     )
     .sort((a, b) => compareVersions(a.version, b.version));
   return {
@@ -109,9 +110,11 @@ export async function openPromotion(input: {
   base?: string | undefined;
   openedBy?: string | undefined;
   checkedAt?: Date | undefined;
+  /** The base tree's catalog, when the caller has already read it (update-check). */
+  catalog?: Catalog | undefined;
 }): Promise<PromotionResult> {
-  const tree = await loadTree(input.root);
-  const plan = preparePromotion(buildCatalog(tree), input.environment, input.version);
+  const catalog = input.catalog ?? buildCatalog(await loadTree(input.root));
+  const plan = preparePromotion(catalog, input.environment, input.version);
   const { forge, environment } = input;
   const base = input.base ?? "main";
   const baseSha = await forge.getBranchSha(base);

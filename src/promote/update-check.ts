@@ -51,6 +51,8 @@ export async function runUpdateCheck(input: {
       ? [{ version: folder.data.version, minimumVersion: folder.data.minimumVersion }]
       : [],
   );
+  // One listing for every environment: each promotion PR lives on its environment's branch.
+  const open = await input.forge.listOpenPullRequests(input.base ? { base: input.base } : {});
   const outcomes: UpdateCheckOutcome[] = [];
   for (const document of tree.environments) {
     const pin = document.data;
@@ -58,10 +60,7 @@ export async function runUpdateCheck(input: {
     if (input.environments && !input.environments.includes(document.name)) continue;
     const environment = document.name;
     const settings = pin.update ?? {};
-    const [existing] = await input.forge.listOpenPullRequests({
-      head: promotionBranch(environment),
-      ...(input.base ? { base: input.base } : {}),
-    });
+    const existing = open.find((pull) => pull.headRef === promotionBranch(environment));
     const marker = existing ? readMarker(existing.body) : undefined;
     const interval = parseDuration(settings.checkInterval ?? DEFAULT_CHECK_INTERVAL);
     const base = { environment, current: pin.version };
@@ -113,6 +112,7 @@ export async function runUpdateCheck(input: {
       base: input.base,
       openedBy: "pinline update-check",
       checkedAt: input.now,
+      catalog,
     });
     let autoMerge = false;
     if (settings.autoInstall) {
