@@ -21,6 +21,7 @@ const MINIMAL_PERMISSIONS: Record<string, Record<string, string>> = {
   "gate.yml": { contents: "read", "pull-requests": "read", checks: "write", deployments: "read" },
   "update-check.yml": { contents: "write", "pull-requests": "write" },
   "promote.yml": { contents: "write", "pull-requests": "write" },
+  "deploy.yml": { contents: "write", "pull-requests": "write", deployments: "write" },
 };
 
 /** Expressions whose text an outsider (or any writer) controls: never inside a shell script. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeOf, PinlineError } from "../core/errors.js";
+import { deployCommand, revertCommand } from "./commands/deploy.js";
 import { gateCommand } from "./commands/gate.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
@@ -34,6 +35,8 @@ export function buildProgram(io: Io): Command {
     planCommand(io),
     promoteCommand(io),
     gateCommand(io),
+    deployCommand(io),
+    revertCommand(io),
   ];
   for (const command of commands) program.addCommand(command);
   // Sub-commands write where the program writes, and never exit the process themselves.

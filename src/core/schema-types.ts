@@ -288,6 +288,10 @@ export interface UpdateSettings {
 export interface HealthChecks {
   ready?: string;
   live?: string;
+  /**
+   * The service's own Prometheus /metrics, scraped directly for the canary criteria when no Prometheus server is configured.
+   */
+  metrics?: string;
   prometheus?: PrometheusQueries;
 }
 /**

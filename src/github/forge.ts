@@ -129,4 +129,22 @@ export interface Forge {
     pullRequest: PullRequestInfo,
     method: "MERGE" | "SQUASH" | "REBASE",
   ): Promise<void>;
+  /** Merges now; throws when GitHub refuses (checks, reviews, conflicts). */
+  mergePullRequest(number: number, method: "merge" | "squash" | "rebase"): Promise<{ sha: string }>;
+  createDeployment(input: {
+    environment: string;
+    ref: string;
+    version: string;
+    description: string;
+    production: boolean;
+  }): Promise<DeploymentInfo>;
+  createDeploymentStatus(
+    deploymentId: number,
+    input: {
+      state: DeploymentStatusInfo["state"];
+      description?: string | undefined;
+      logUrl?: string | undefined;
+      environmentUrl?: string | undefined;
+    },
+  ): Promise<void>;
 }

@@ -385,6 +385,72 @@ export class OctokitForge implements Forge {
     await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: id, body });
   }
 
+  async mergePullRequest(
+    number: number,
+    method: "merge" | "squash" | "rebase",
+  ): Promise<{ sha: string }> {
+    const { data } = await this.octokit.rest.pulls.merge({
+      ...this.repo,
+      pull_number: number,
+      merge_method: method,
+    });
+    return { sha: data.sha };
+  }
+
+  async createDeployment(input: {
+    environment: string;
+    ref: string;
+    version: string;
+    description: string;
+    production: boolean;
+  }): Promise<DeploymentInfo> {
+    const { data, status } = await this.octokit.rest.repos.createDeployment({
+      ...this.repo,
+      ref: input.ref,
+      environment: input.environment,
+      description: input.description,
+      payload: { version: input.version },
+      task: "deploy",
+      // The workflow runs after the merge: its own checks must not hold the deployment back,
+      // and GitHub must not merge the default branch into anything.
+      required_contexts: [],
+      auto_merge: false,
+      production_environment: input.production,
+    });
+    if (status !== 201 || !("id" in data)) {
+      throw new PinlineError(
+        `GitHub did not create a deployment of ${input.ref} to ${input.environment}`,
+      );
+    }
+    return {
+      id: data.id,
+      environment: data.environment ?? input.environment,
+      sha: data.sha,
+      ref: data.ref,
+      version: input.version,
+      createdAt: new Date(data.created_at),
+    };
+  }
+
+  async createDeploymentStatus(
+    deploymentId: number,
+    input: {
+      state: DeploymentStatusInfo["state"];
+      description?: string | undefined;
+      logUrl?: string | undefined;
+      environmentUrl?: string | undefined;
+    },
+  ): Promise<void> {
+    await this.octokit.rest.repos.createDeploymentStatus({
+      ...this.repo,
+      deployment_id: deploymentId,
+      state: input.state,
+      ...(input.description ? { description: input.description.slice(0, 140) } : {}),
+      ...(input.logUrl ? { log_url: input.logUrl } : {}),
+      ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),
+    });
+  }
+
   async enableAutoMerge(
     pullRequest: PullRequestInfo,
     method: "MERGE" | "SQUASH" | "REBASE",

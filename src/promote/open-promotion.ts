@@ -11,19 +11,14 @@ import { planUpgrade } from "../core/plan-upgrade.js";
 import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
 import { eligibleUpdates } from "../core/select-update.js";
 import { compareVersions, tryParseVersion } from "../core/version.js";
-import type { Forge, PullRequestInfo } from "../github/forge.js";
+import type { Forge } from "../github/forge.js";
 import { renderPromotionBody, renderPromotionTitle } from "../notify/promotion-body.js";
 import { buildCatalog, type Catalog } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
-import { setPinVersion } from "../repo/set-pin-version.js";
 import { PROMOTION_LABEL, promotionBranch } from "./promotion-branch.js";
+import { type PinChangeProposal, proposePinChange } from "./propose-pin-change.js";
 
-export interface PromotionResult {
-  pullRequest: PullRequestInfo;
-  /** created: a new PR; updated: title or body changed; unchanged: nothing to do. */
-  action: "created" | "updated" | "unchanged";
-  /** Whether the branch got a new commit (approvals on the old head no longer count). */
-  committed: boolean;
+export interface PromotionResult extends PinChangeProposal {
   from: string;
   to: string;
   path: string[];
@@ -116,61 +111,27 @@ export async function openPromotion(input: {
   const catalog = input.catalog ?? buildCatalog(await loadTree(input.root));
   const plan = preparePromotion(catalog, input.environment, input.version);
   const { forge, environment } = input;
-  const base = input.base ?? "main";
-  const baseSha = await forge.getBranchSha(base);
-  if (!baseSha)
-    throw new UsageError(`the base branch "${base}" does not exist`, { hint: "pass --base" });
-  const baseFile = await forge.getFileText(plan.file, baseSha);
-  if (!baseFile) {
-    throw new RefusedError(`${plan.file} does not exist on ${base}`, {
-      hint: "merge the environment first",
-    });
-  }
-  const wanted = setPinVersion(baseFile.text, plan.to, plan.file);
-  const branch = promotionBranch(environment);
-  const onBranch = (await forge.getBranchSha(branch))
-    ? await forge.getFileText(plan.file, branch)
-    : undefined;
-  let committed = false;
-  if (onBranch?.text !== wanted) {
-    await forge.setBranch(branch, baseSha);
-    await forge.putFile({
-      branch,
-      path: plan.file,
-      text: wanted,
-      message: `${renderPromotionTitle(environment, plan.to)}\n\n${plan.pin.version} → ${plan.to}`,
-      blobSha: baseFile.blobSha,
-    });
-    committed = true;
-  }
   const title = renderPromotionTitle(environment, plan.to);
-  const body = renderPromotionBody({
-    environment,
+  const proposal = await proposePinChange({
+    forge,
     file: plan.file,
-    from: plan.pin.version,
-    to: plan.to,
-    path: plan.path,
-    releases: plan.releases,
-    planCommand: `pinline plan ${environment} --to ${plan.to} --github`,
-    checkedAt: input.checkedAt,
-    openedBy: input.openedBy ?? "pinline promote",
+    version: plan.to,
+    branch: promotionBranch(environment),
+    base: input.base ?? "main",
+    title,
+    message: `${plan.pin.version} → ${plan.to}`,
+    body: renderPromotionBody({
+      environment,
+      file: plan.file,
+      from: plan.pin.version,
+      to: plan.to,
+      path: plan.path,
+      releases: plan.releases,
+      planCommand: `pinline plan ${environment} --to ${plan.to} --github`,
+      checkedAt: input.checkedAt,
+      openedBy: input.openedBy ?? "pinline promote",
+    }),
+    label: PROMOTION_LABEL,
   });
-  const [existing] = await forge.listOpenPullRequests({ head: branch, base });
-  let pullRequest: PullRequestInfo;
-  let action: PromotionResult["action"];
-  if (!existing) {
-    pullRequest = await forge.createPullRequest({ head: branch, base, title, body });
-    action = "created";
-  } else if (existing.title !== title || existing.body !== body) {
-    pullRequest = await forge.updatePullRequest(existing.number, { title, body });
-    action = "updated";
-  } else {
-    pullRequest = existing;
-    action = committed ? "updated" : "unchanged";
-  }
-  if (!pullRequest.labels.includes(PROMOTION_LABEL)) {
-    await forge.addLabels(pullRequest.number, [PROMOTION_LABEL]);
-    pullRequest = { ...pullRequest, labels: [...pullRequest.labels, PROMOTION_LABEL] };
-  }
-  return { pullRequest, action, committed, from: plan.pin.version, to: plan.to, path: plan.path };
+  return { ...proposal, from: plan.pin.version, to: plan.to, path: plan.path };
 }

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e}from"./chunk-SP4VE55U.js";import"./chunk-5D5MVUHB.js";import"./chunk-O5K64HJL.js";import"./chunk-2PEWUIPZ.js";import"./chunk-VM4PYY2R.js";import"./chunk-UGMK7THZ.js";import"./chunk-NNK7REO3.js";import"./chunk-PHC26SA4.js";import"./chunk-LGVB63VI.js";import"./chunk-I5AB6T7F.js";import"./chunk-I5B45SEK.js";import"./chunk-US7RW6NH.js";import"./chunk-H5NXUVO4.js";import"./chunk-N2VVE7FJ.js";import"./chunk-CJ7ZDPG6.js";import"./chunk-6HQHL5FA.js";import"./chunk-HXNTWNQP.js";export{a as GATE_CHECK_NAME,b as checkRunState,d as evaluateChange,e as gatePullRequest,c as reportFor};

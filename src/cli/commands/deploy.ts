@@ -1,0 +1,102 @@
+import { Command } from "commander";
+import { type Io, jsonOption, resolveRoot, rootOption } from "../io.js";
+
+export function deployCommand(io: Io): Command {
+  return new Command("deploy")
+    .description(
+      "deploy the environment's pinned version: verify, backup, migrate, apply, health; on failure roll back and revert the pin",
+    )
+    .argument("<environment>", "the environment, such as production-canary")
+    .option(
+      "--previous <version>",
+      "the version to roll back to (default: the pin's previous version in git)",
+    )
+    .option("--github", "report a GitHub deployment and open the revert PR there (GITHUB_TOKEN)")
+    .option(
+      "--repo <owner/name>",
+      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
+    )
+    .addOption(rootOption())
+    .addOption(jsonOption())
+    .action(
+      async (
+        environment: string,
+        options: {
+          previous?: string;
+          github?: boolean;
+          repo?: string;
+          root?: string;
+          json?: boolean;
+        },
+      ) => {
+        const root = resolveRoot(options);
+        const { deployEnvironment } = await import("../../deploy/deploy-environment.js");
+        const forge = options.github
+          ? (await import("../../github/connect-forge.js")).connectForge({
+              root,
+              repository: options.repo,
+              log: (m) => io.err(`pinline: ${m}\n`),
+            })
+          : undefined;
+        const report = await deployEnvironment({
+          root,
+          environment,
+          previous: options.previous,
+          forge,
+          log: (line) => (options.json ? io.err(`${line}\n`) : io.out(`${line}\n`)),
+        });
+        process.exitCode = report.outcome === "success" ? 0 : 1;
+        if (options.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+      },
+    );
+}
+
+export function revertCommand(io: Io): Command {
+  return new Command("revert")
+    .description("open the PR that restores the environment's previous pin (a manual rollback)")
+    .argument("<environment>", "the environment, such as production-canary")
+    .option("--to <version>", "the version to restore (default: the pin's previous version in git)")
+    .option("--reason <text>", "why, for the PR body", "manual rollback")
+    .option("--local", "commit the revert in the local checkout instead of opening a PR")
+    .option("--base <branch>", "the branch the PR targets", "main")
+    .option(
+      "--repo <owner/name>",
+      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
+    )
+    .addOption(rootOption())
+    .addOption(jsonOption())
+    .action(
+      async (
+        environment: string,
+        options: {
+          to?: string;
+          reason: string;
+          local?: boolean;
+          base: string;
+          repo?: string;
+          root?: string;
+          json?: boolean;
+        },
+      ) => {
+        const root = resolveRoot(options);
+        const { revertEnvironment } = await import("../../deploy/revert-environment.js");
+        const forge = options.local
+          ? undefined
+          : (await import("../../github/connect-forge.js")).connectForge({
+              root,
+              repository: options.repo,
+              log: (m) => io.err(`pinline: ${m}\n`),
+            });
+        const result = await revertEnvironment({
+          root,
+          environment,
+          to: options.to,
+          reason: options.reason,
+          forge,
+          base: options.base,
+        });
+        if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+        else io.out(`${result.summary}\n`);
+      },
+    );
+}

@@ -1,0 +1,570 @@
+/**
+ * `pinline deploy <env>` / actions/deploy (DESIGN §2 "Deploy in detail", the specification's
+ * update workflow, rollback manager and analytics): verify → backup → migrate → apply → health
+ * → success; on a failure after something changed: roll the migrations back, apply the previous
+ * version again, and open (or, without GitHub, commit) the revert of the pin. Every step is
+ * timed into a DeployReport; one deploy per environment runs at a time.
+ */
+import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseDuration } from "../core/duration.js";
+import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
+import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
+import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
+import { tryParseVersion } from "../core/version.js";
+import { migrate } from "../db/run-migration.js";
+import type { Forge } from "../github/forge.js";
+import type { MetricsSource } from "../health/metrics-source.js";
+import { prometheusSource, scrapeSource } from "../health/metrics-source.js";
+import { runHealthCheck } from "../health/run-health-check.js";
+import { notifyDeploy } from "../notify/notify-deploy.js";
+import {
+  buildUpdateRegistry,
+  pushUpdateMetrics,
+  toUpdateMetrics,
+  updateGroupings,
+  writeUpdateMetricsFile,
+} from "../notify/update-metrics.js";
+import { buildCatalog, type Catalog } from "../repo/catalog.js";
+import { loadTree } from "../repo/load-tree.js";
+import { readPinHistory } from "../repo/read-pin-history.js";
+import { verifyRelease } from "../trust/verify-release.js";
+import { backupDatabase } from "./backup-database.js";
+import { ALREADY_IN_PROGRESS, acquireDeployLock } from "./deploy-lock.js";
+import type { DeployReport, HealthMeasurement, StepName, StepRecord } from "./deploy-report.js";
+import { commitRevert, openRevert, type RevertRequest } from "./open-revert.js";
+import {
+  buildDeployArguments,
+  type DeployVariables,
+  runDeployCommand,
+} from "./run-deploy-command.js";
+
+/** The specification's default health-check timeout (section 2.1): 5 minutes. */
+const DEFAULT_HEALTH_PERIOD = "5m";
+const DEFAULT_PROBE = { timeoutMs: 5_000, retries: 5, intervalMs: 2_000 };
+/** A GitHub deployment still "in progress" after this long is taken as abandoned. */
+const STALE_DEPLOYMENT_MS = 6 * 3_600_000;
+
+export interface DeployInput {
+  root: string;
+  environment: string;
+  /** Where secrets come from (database URLs, webhook URLs); default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** GitHub: deployments and the revert PR. Without it the revert is a local commit. */
+  forge?: Forge | undefined;
+  /** The commit being deployed (GITHUB_SHA); default: the checkout's HEAD pin commit. */
+  ref?: string | undefined;
+  /** The version to roll back to; default: the pin's previous version in git history. */
+  previous?: string | undefined;
+  base?: string | undefined;
+  log: (line: string) => void;
+  /** Overrides for the health check (tests and the demo use short periods). */
+  health?: { periodMs?: number; intervalMs?: number; probe?: typeof DEFAULT_PROBE } | undefined;
+  backupDir?: string | undefined;
+  lockDir?: string | undefined;
+  runUrl?: string | undefined;
+  /** The promotion PR that changed the pin, for the sticky deploy comment. */
+  pullRequest?: number | undefined;
+  /** Where the update metrics JSON goes (default: RUNNER_TEMP or the temp folder). */
+  metricsFile?: string | undefined;
+  now?: () => Date;
+}
+
+/** What a step returns: a one-line detail, or it throws to fail. */
+type StepBody = () => Promise<string>;
+
+class StepRunner {
+  readonly steps: StepRecord[] = [];
+  constructor(
+    private readonly now: () => Date,
+    private readonly log: (line: string) => void,
+    private readonly prefix = "",
+  ) {}
+
+  async run(name: StepName, body: StepBody): Promise<boolean> {
+    const startedAt = this.now();
+    this.log(`${this.prefix}▶ ${name}`);
+    try {
+      const detail = await body();
+      this.record(name, "ok", startedAt, detail);
+      return true;
+    } catch (error) {
+      const detail = error instanceof PinlineError ? error.describe() : String(error);
+      this.record(name, "failed", startedAt, detail);
+      return false;
+    }
+  }
+
+  skip(name: StepName, detail: string): void {
+    this.record(name, "skipped", this.now(), detail);
+  }
+
+  private record(name: StepName, status: StepRecord["status"], startedAt: Date, detail: string) {
+    const durationMs = this.now().getTime() - startedAt.getTime();
+    this.steps.push({ name, status, startedAt, durationMs, detail });
+    const mark = status === "ok" ? "✓" : status === "failed" ? "✗" : "–";
+    this.log(`${this.prefix}${mark} ${name} (${(durationMs / 1000).toFixed(1)} s): ${detail}`);
+  }
+
+  get failure(): StepRecord | undefined {
+    return this.steps.find((step) => step.status === "failed");
+  }
+}
+
+function lockDirFor(root: string): string {
+  const id = createHash("sha256").update(realpathSync(root)).digest("hex").slice(0, 16);
+  return join(tmpdir(), "pinline-locks", id);
+}
+
+/** The policy that governs rollback and canary: the first applying one that sets them. */
+function governing(policies: readonly Policy[]): Policy {
+  return {
+    appliesTo: ["*"],
+    rollback: policies.find((p) => p.rollback)?.rollback,
+    canary: policies.find((p) => p.canary)?.canary,
+  };
+}
+
+function deployVariables(
+  pin: EnvironmentPin,
+  manifest: ReleaseManifest,
+  version: string,
+): DeployVariables {
+  const variables: DeployVariables = {
+    version,
+    traffic: String(pin.traffic ?? 100),
+    environment: pin.name,
+  };
+  for (const [name, component] of Object.entries(manifest.components)) {
+    if (!component) continue;
+    variables[`components.${name}.artifact`] = component.artifact;
+    variables[`components.${name}.version`] = component.version;
+  }
+  return variables;
+}
+
+function metricsSourceFor(pin: EnvironmentPin): MetricsSource | undefined {
+  const { prometheus, metrics } = pin.health ?? {};
+  if (prometheus) {
+    return prometheusSource({
+      url: prometheus.url,
+      queries: {
+        errorRate: prometheus.errorRate,
+        responseTimeP95Ms: prometheus.responseTimeP95Ms,
+        successRate: prometheus.successRate,
+      },
+    });
+  }
+  return metrics ? scrapeSource({ metricsUrl: metrics }) : undefined;
+}
+
+async function previousVersion(
+  root: string,
+  environment: string,
+  current: string,
+): Promise<string> {
+  const periods = (await readPinHistory(root, [environment])).get(environment) ?? [];
+  const canonical = tryParseVersion(current)?.canonical;
+  const earlier = periods
+    .slice(0, -1)
+    .reverse()
+    .find((period) => tryParseVersion(period.version)?.canonical !== canonical);
+  return earlier?.version ?? current;
+}
+
+/** Refuses when GitHub shows another deployment of this environment still in progress. */
+async function checkNoDeploymentInProgress(
+  forge: Forge,
+  environment: string,
+  now: Date,
+): Promise<void> {
+  const recent = (await forge.listDeployments(environment)).slice(0, 5);
+  for (const deployment of recent) {
+    if (now.getTime() - deployment.createdAt.getTime() > STALE_DEPLOYMENT_MS) continue;
+    const statuses = await forge.listDeploymentStatuses(deployment.id);
+    const latest = statuses.at(-1)?.state;
+    if (latest === "in_progress" || latest === "queued" || latest === "pending") {
+      throw new RefusedError(
+        `${ALREADY_IN_PROGRESS}: GitHub deployment ${deployment.id} of ${deployment.version ?? deployment.ref} to ${environment} is ${latest}`,
+        {
+          hint: "wait for it to finish; the workflow's concurrency group should have queued this run",
+        },
+      );
+    }
+  }
+}
+
+interface Context {
+  input: DeployInput;
+  catalog: Catalog;
+  pin: EnvironmentPin;
+  file: string;
+  manifest: ReleaseManifest;
+  previousManifest: ReleaseManifest | undefined;
+  policy: Policy;
+  from: string;
+  to: string;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+function databaseUrlOf(context: Context): string | undefined {
+  const name = context.pin.database?.urlEnv;
+  if (!name) return undefined;
+  const url = context.env[name];
+  if (!url) {
+    throw new UsageError(
+      `${name} is not set: ${context.file} names it as the database URL's variable`,
+      {
+        hint: `pass the secret as ${name} (env: ${name}: \${{ secrets.${name} }})`,
+      },
+    );
+  }
+  return url;
+}
+
+async function applyVersion(
+  context: Context,
+  version: string,
+  manifest: ReleaseManifest,
+): Promise<string> {
+  const command = context.pin.deploy?.command;
+  if (!command) return "no deploy.command: Argo CD or Flux apply the pin; only health is checked";
+  const args = buildDeployArguments(command, deployVariables(context.pin, manifest, version));
+  context.input.log(`  $ ${args.join(" ")}`);
+  const result = await runDeployCommand({
+    args,
+    cwd: context.input.root,
+    env: context.env,
+    log: (line) => context.input.log(`  │ ${line}`),
+  });
+  if (result.exitCode !== 0) {
+    throw new PinlineError(
+      `deploy.command exited with ${result.exitCode}${result.tail.length > 0 ? `: ${result.tail.at(-1)}` : ""}`,
+    );
+  }
+  return `${args[0]} exited 0 in ${(result.durationMs / 1000).toFixed(1)} s`;
+}
+
+async function checkHealth(context: Context, measurements: HealthMeasurement[]): Promise<string> {
+  const { pin, policy, input } = context;
+  const periodMs =
+    input.health?.periodMs ??
+    parseDuration(policy.rollback?.healthCheckTimeout ?? DEFAULT_HEALTH_PERIOD);
+  const intervalMs =
+    input.health?.intervalMs ?? Math.max(1_000, Math.min(30_000, Math.floor(periodMs / 10)));
+  const source = metricsSourceFor(pin);
+  const result = await runHealthCheck({
+    ready: pin.health?.ready,
+    live: pin.health?.live,
+    probe: input.health?.probe ?? DEFAULT_PROBE,
+    criteria: source ? policy.canary : undefined,
+    source,
+    periodMs,
+    intervalMs,
+    onProbe: (probe) => input.log(`  probe ${probe.kind} ${probe.url}: ${probe.reason}`),
+    onMeasurement: (m) => {
+      measurements.push(m);
+      const values = Object.entries(m.values)
+        .map(([name, value]) => `${name}=${value === undefined ? "n/a" : Number(value.toFixed(4))}`)
+        .join(" ");
+      input.log(
+        `  ${m.verdict === "pass" ? "✓" : m.verdict === "fail" ? "✗" : "?"} ${values}${m.problems.length ? ` — ${m.problems.join("; ")}` : ""}`,
+      );
+    },
+    now: context.now,
+  });
+  if (result.status === "pass") return result.reason;
+  // Inconclusive (no data) counts as a failure: nobody can say the new version is healthy.
+  throw new PinlineError(`${result.status}: ${result.reason}`);
+}
+
+export async function deployEnvironment(input: DeployInput): Promise<DeployReport> {
+  const now = input.now ?? (() => new Date());
+  const startedAt = now();
+  const tree = await loadTree(input.root);
+  const catalog = buildCatalog(tree);
+  const document = catalog.environments.get(input.environment);
+  if (!document?.data) {
+    throw new UsageError(
+      document ? `${document.file} does not validate` : `no environment "${input.environment}"`,
+      {
+        hint: document
+          ? "run pinline validate"
+          : `environments: ${[...catalog.environments.keys()].join(", ")}`,
+      },
+    );
+  }
+  const pin = document.data;
+  const to = pin.version;
+  const manifest = catalog.releases.get(tryParseVersion(to)?.canonical ?? to)?.folder.data;
+  if (!manifest) {
+    throw new RefusedError(
+      `${document.file} pins ${to}, but releases/${to} does not exist or does not validate`,
+    );
+  }
+  const from = input.previous ?? (await previousVersion(input.root, input.environment, to));
+  const previousManifest = catalog.releases.get(tryParseVersion(from)?.canonical ?? from)?.folder
+    .data;
+  const policies = catalog
+    .policiesFor(input.environment)
+    .flatMap((p) => (p.data ? [p.data as Policy] : []));
+  const context: Context = {
+    input,
+    catalog,
+    pin,
+    file: document.file,
+    manifest,
+    previousManifest,
+    policy: governing(policies),
+    from,
+    to,
+    env: input.env ?? process.env,
+    now,
+  };
+
+  const lock = acquireDeployLock(input.lockDir ?? lockDirFor(input.root), input.environment);
+  try {
+    if (input.forge) await checkNoDeploymentInProgress(input.forge, input.environment, now());
+    return await runDeploy(context, startedAt);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runDeploy(context: Context, startedAt: Date): Promise<DeployReport> {
+  const { input, pin, from, to, manifest, now } = context;
+  const log = input.log;
+  const forge = input.forge;
+  log(`pinline deploy ${input.environment}: ${from} → ${to}`);
+  const deployment = forge
+    ? await forge.createDeployment({
+        environment: input.environment,
+        ref: input.ref ?? input.base ?? "main",
+        version: to,
+        description: `pinline: ${from} → ${to}`,
+        production: input.environment.startsWith("production"),
+      })
+    : undefined;
+  const environmentUrl = pin.health?.ready ? new URL(pin.health.ready).origin : undefined;
+  if (forge && deployment) {
+    await forge.createDeploymentStatus(deployment.id, {
+      state: "in_progress",
+      logUrl: input.runUrl,
+      environmentUrl,
+      description: `deploying ${to}`,
+    });
+  }
+
+  const steps = new StepRunner(now, log);
+  const measurements: HealthMeasurement[] = [];
+  let databaseUrl: string | undefined;
+  let migrated = false;
+  let applied = false;
+
+  const ok =
+    (await steps.run("verify", async () => {
+      const result = await verifyRelease({
+        root: input.root,
+        releaseDir: join(input.root, "releases", manifest.version),
+      });
+      if (!result.ok) throw new RefusedError(result.summary);
+      return result.summary;
+    })) &&
+    (await steps.run("backup", async () => {
+      databaseUrl = databaseUrlOf(context);
+      if (!databaseUrl) return "no database: the pin names none";
+      const plan = await migrate({ root: input.root, target: to, databaseUrl, dryRun: true });
+      const backup = await backupDatabase({
+        databaseUrl,
+        dir: input.backupDir ?? join(tmpdir(), "pinline-backups"),
+        environment: input.environment,
+        version: to,
+        at: now(),
+        schemaVersion: plan.from,
+      });
+      return backup.detail;
+    })) &&
+    (await steps.run("migrate", async () => {
+      if (!databaseUrl) return "no database";
+      migrated = true;
+      const result = await migrate({
+        root: input.root,
+        target: to,
+        databaseUrl,
+        appliedBy: `pinline deploy ${input.environment}`,
+        onProgress: (event) => log(`  ${event.message}`),
+      });
+      return result.summary;
+    })) &&
+    (await steps.run("apply", async () => {
+      applied = true;
+      return applyVersion(context, to, manifest);
+    })) &&
+    (await steps.run("health", () => checkHealth(context, measurements)));
+
+  const failure = steps.failure;
+  let rollback: DeployReport["rollback"];
+  let outcome: DeployReport["outcome"] = "success";
+  if (!ok && failure) {
+    outcome = "failed";
+    if (migrated || applied) {
+      rollback = await rollBack(context, { databaseUrl, migrated, applied, failure, measurements });
+      outcome = rollback.steps.every((s) => s.status !== "failed") ? "rolled-back" : "failed";
+    }
+  }
+  const report: DeployReport = {
+    environment: input.environment,
+    from,
+    to,
+    channel: pin.update?.channel ?? DEFAULT_CHANNEL,
+    outcome,
+    startedAt,
+    finishedAt: now(),
+    steps: steps.steps,
+    measurements,
+    ...(failure ? { error: `${failure.name}: ${failure.detail}` } : {}),
+    ...(rollback ? { rollback } : {}),
+    release: {
+      version: manifest.version,
+      mandatory: manifest.mandatory ?? false,
+      releaseNotes: manifest.releaseNotes,
+      changelog: manifest.changelog,
+    },
+    runUrl: input.runUrl,
+  };
+  await steps.run("finish", () => finish(context, report));
+  report.steps = steps.steps;
+  report.finishedAt = now();
+  if (forge && deployment) {
+    await forge.createDeploymentStatus(deployment.id, {
+      state: outcome === "success" ? "success" : "failure",
+      logUrl: input.runUrl,
+      environmentUrl,
+      description: outcome === "success" ? `${to} is healthy` : (report.error ?? "failed"),
+    });
+  }
+  log(
+    outcome === "success"
+      ? `✓ ${input.environment} runs ${to}`
+      : outcome === "rolled-back"
+        ? `↩ ${input.environment} is back on ${from}: ${report.error}`
+        : `✗ ${input.environment}: ${report.error}`,
+  );
+  return report;
+}
+
+/**
+ * Step 6's reporting (never fails the deploy): the update metrics as a JSON file and, when a
+ * Pushgateway is configured, pushed there; then every notification channel the pin names.
+ */
+async function finish(context: Context, report: DeployReport): Promise<string> {
+  const { input, env } = context;
+  const parts: string[] = [];
+  const metrics = toUpdateMetrics(report);
+  const file =
+    input.metricsFile ??
+    join(env.RUNNER_TEMP ?? tmpdir(), `pinline-update-${input.environment}.json`);
+  await writeUpdateMetricsFile(file, metrics);
+  parts.push(`metrics → ${file}`);
+  const gateway = env.PINLINE_PUSHGATEWAY_URL;
+  if (gateway) {
+    try {
+      await pushUpdateMetrics(buildUpdateRegistry(metrics), {
+        gatewayUrl: gateway,
+        groupings: updateGroupings(metrics),
+      });
+      parts.push("pushed to the Pushgateway");
+    } catch (error) {
+      parts.push(`Pushgateway: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const results = await notifyDeploy({
+    report,
+    notify: context.pin.notify,
+    env,
+    forge: input.forge,
+    pullRequest: input.pullRequest,
+    log: (line) => input.log(`  ${line}`),
+  });
+  for (const result of results) {
+    parts.push(
+      `${result.channel}: ${result.ok ? "sent" : result.skipped ? "not configured" : result.detail}`,
+    );
+  }
+  return parts.join("; ");
+}
+
+async function rollBack(
+  context: Context,
+  state: {
+    databaseUrl: string | undefined;
+    migrated: boolean;
+    applied: boolean;
+    failure: StepRecord;
+    measurements: HealthMeasurement[];
+  },
+): Promise<NonNullable<DeployReport["rollback"]>> {
+  const { input, from, to, now } = context;
+  const steps = new StepRunner(now, input.log, "rollback: ");
+  input.log(`rolling back ${input.environment} to ${from}`);
+  if (state.migrated && state.databaseUrl) {
+    const databaseUrl = state.databaseUrl;
+    await steps.run("migrate", async () => {
+      const result = await migrate({
+        root: input.root,
+        target: from,
+        databaseUrl,
+        appliedBy: `pinline rollback ${input.environment}`,
+        onProgress: (event) => input.log(`  ${event.message}`),
+      });
+      return result.summary;
+    });
+  }
+  if (state.applied) {
+    const manifest = context.previousManifest;
+    await steps.run("apply", async () => {
+      if (!manifest)
+        throw new RefusedError(`releases/${from} does not exist: cannot apply it again`);
+      return applyVersion(context, from, manifest);
+    });
+  }
+  const request: RevertRequest = {
+    environment: input.environment,
+    file: context.file,
+    from: to,
+    to: from,
+    reason: `${state.failure.name} failed: ${state.failure.detail}`,
+    measurements: state.measurements,
+    runUrl: input.runUrl,
+  };
+  let revert: NonNullable<DeployReport["rollback"]>["revert"];
+  await steps.run("finish", async () => {
+    if (from === to) return "no earlier version to restore in the pin";
+    if (input.forge) {
+      const result = await openRevert({
+        forge: input.forge,
+        request,
+        base: input.base,
+        merge: context.policy.rollback?.automatic !== false,
+      });
+      revert = {
+        pullRequest: result.pullRequest.number,
+        url: result.pullRequest.htmlUrl,
+        merged: result.merged,
+      };
+      const merged = result.merged
+        ? "merged"
+        : result.mergeError
+          ? `left open: ${result.mergeError}`
+          : "left open for review (rollback.automatic is false)";
+      return `revert PR #${result.pullRequest.number} ${result.action}, ${merged}`;
+    }
+    const { commit } = await commitRevert({ root: input.root, request });
+    revert = { commit };
+    return `revert committed locally as ${commit.slice(0, 7)} (no GitHub: push it to share it)`;
+  });
+  return { steps: steps.steps, ...(revert ? { revert } : {}) };
+}
