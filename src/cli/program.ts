@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeOf, PinlineError } from "../core/errors.js";
+import { demoCommand } from "./commands/demo.js";
 import { deployCommand, revertCommand } from "./commands/deploy.js";
 import { gateCommand } from "./commands/gate.js";
 import { keysCommand } from "./commands/keys.js";
@@ -37,6 +38,7 @@ export function buildProgram(io: Io): Command {
     gateCommand(io),
     deployCommand(io),
     revertCommand(io),
+    demoCommand(io),
   ];
   for (const command of commands) program.addCommand(command);
   // Sub-commands write where the program writes, and never exit the process themselves.

@@ -541,7 +541,7 @@ async function rollBack(
     runUrl: input.runUrl,
   };
   let revert: NonNullable<DeployReport["rollback"]>["revert"];
-  await steps.run("finish", async () => {
+  await steps.run("revert", async () => {
     if (from === to) return "no earlier version to restore in the pin";
     if (input.forge) {
       const result = await openRevert({

@@ -8,7 +8,7 @@ import type { Changelog } from "../core/schema-types.js";
 
 export type { HealthMeasurement };
 
-export type StepName = "verify" | "backup" | "migrate" | "apply" | "health" | "finish";
+export type StepName = "verify" | "backup" | "migrate" | "apply" | "health" | "revert" | "finish";
 
 export interface StepRecord {
   name: StepName;

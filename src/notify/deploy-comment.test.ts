@@ -54,7 +54,7 @@ describe("renderDeployComment", () => {
     expect(body).toContain("> health check failed: errorRate 0.041 &gt; max 0.01");
     expect(body).toContain("❌ health 3m30s → ➖ finish");
     expect(body).toContain(
-      "Rollback: ✅ apply 15.4s → ✅ migrate 3s → ✅ finish 1.2s · revert [pull request #42](https://github.com/acme/cm-diagnostics-releases/pull/42)",
+      "Rollback: ✅ apply 15.4s → ✅ migrate 3s → ✅ revert 1.2s · revert [pull request #42](https://github.com/acme/cm-diagnostics-releases/pull/42)",
     );
     expect(body).toContain(
       "last ❌ fail (errorRate 0.041 &gt; max 0.01; responseTimeP95Ms 522 &gt; max 500)",

@@ -136,7 +136,7 @@ export function buildDeployReport(outcome: DeployReport["outcome"] = "success"):
     const rollback = sequence(end, [
       ["apply", "ok", 15_400, "image ghcr.io/acme/cm-diagnostics-backend:2.4.0 restored"],
       ["migrate", "ok", 2_950, "2 rollback scripts applied"],
-      ["finish", "ok", 1_210, "revert PR #42 opened"],
+      ["revert", "ok", 1_210, "revert PR #42 opened"],
     ]);
     return {
       ...base,

