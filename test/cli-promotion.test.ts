@@ -81,6 +81,39 @@ describe("pinline promote --local", () => {
   });
 });
 
+describe("pinline revert --local", () => {
+  it("restores the version the environment ran before, as a commit", () => {
+    const root = gitExample();
+    runPinline(["promote", "production-full", "2.4.1", "--local", "--root", root]);
+    const run = runPinline([
+      "revert",
+      "production-full",
+      "--local",
+      "--reason",
+      "canary errors",
+      "--root",
+      root,
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(
+      /^environments\/production-full\.yaml: 2\.4\.1 → 2\.4\.0 \(commit [0-9a-f]{7}\)/,
+    );
+    const head = execFileSync("git", ["-C", root, "log", "-1", "--format=%B"], {
+      encoding: "utf8",
+    });
+    expect(head).toContain("Revert production-full to 2.4.0");
+    expect(head).toContain("2.4.1 → 2.4.0: canary errors");
+  });
+
+  it("refuses when the environment has run no other version", () => {
+    const run = runPinline(["revert", "production-full", "--local", "--root", gitExample()]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "production-full has run no other version: there is nothing to revert to",
+    );
+  });
+});
+
 describe("against GitHub", () => {
   let repo: PromotionRepo;
   let root: string;

@@ -3,6 +3,8 @@
  * GitHub deployment and its statuses, and on a failed canary the revert PR — labelled, merged
  * because the policy's rollback is automatic — restoring the previous pin on main.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { commitPromotion } from "../src/promote/commit-promotion.js";
 import { CANARY_DB_VAR, type DeployRepo, startDeployRepo } from "./harness/deploy-repo.js";
@@ -16,6 +18,19 @@ let repo: DeployRepo;
 let sim: GitHubSimulator;
 let token: string;
 let drop: (() => Promise<void>) | undefined;
+/** A Slack webhook receiver: what the deploy posts. */
+const slack: unknown[] = [];
+let slackUrl = "";
+const receiver = createServer((request, response) => {
+  let body = "";
+  request.on("data", (chunk) => {
+    body += chunk;
+  });
+  request.on("end", () => {
+    slack.push(JSON.parse(body));
+    response.end("ok");
+  });
+});
 
 beforeAll(async () => {
   if (!target) throw new Error("no PostgreSQL target");
@@ -24,11 +39,14 @@ beforeAll(async () => {
   repo = await startDeployRepo(db.url);
   sim = await startGitHubSimulator();
   token = sim.addUser("pinline-bot", { permission: "admin", type: "Bot" });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  slackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T000/B000/XXXX`;
 }, 60_000);
 
 afterAll(async () => {
   repo?.close();
   await sim?.close();
+  receiver.close();
   await drop?.();
   removeCopies();
 });
@@ -45,6 +63,7 @@ function deployAction() {
       GITHUB_API_URL: sim.url,
       GITHUB_REPOSITORY: `${sim.owner}/${sim.repo}`,
       GITHUB_SHA: pushed,
+      SLACK_WEBHOOK_URL: slackUrl,
       [CANARY_DB_VAR]: repo.databaseUrl,
     },
   });
@@ -68,7 +87,7 @@ describe("actions/deploy", () => {
     expect(run.outputs).toMatchObject({ outcome: "success", from: "2.4.0", to: "2.4.1" });
     expect(statesOf("production-canary")).toEqual([["in_progress", "success"]]);
     expect(run.summary).toContain("```mermaid\ngantt");
-    expect(run.stdout).toContain("SLACK_WEBHOOK_URL is not set; Slack not notified");
+    expect(JSON.stringify(slack.at(-1))).toContain("deployed to production-canary");
     // The database URL is masked before anything could print it.
     expect(
       run.commands.some((c) => c.command === "add-mask" && c.message === repo.databaseUrl),
@@ -88,6 +107,14 @@ describe("actions/deploy", () => {
     expect(pull?.body).toContain("errorRate");
     expect(statesOf("production-canary").at(-1)).toEqual(["in_progress", "failure"]);
     expect(await repo.service.version()).toBe("2.4.1");
+    expect(JSON.stringify(slack.at(-1))).toContain("rolled back on production-canary");
+    // The webhook URL is a secret: masked, and never printed.
+    expect(
+      run.stdout
+        .split("\n")
+        .filter((l) => !l.startsWith("::add-mask::"))
+        .join("\n"),
+    ).not.toContain(slackUrl);
     const { execFileSync } = await import("node:child_process");
     const pin = execFileSync(
       "git",

@@ -3,6 +3,9 @@
  * specification's three update tests: a successful update, a rollback on failure, and the
  * refusal of a concurrent update.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { migrate } from "../src/db/run-migration.js";
 import { deployEnvironment } from "../src/deploy/deploy-environment.js";
@@ -26,10 +29,12 @@ beforeAll(async () => {
 afterAll(async () => {
   repo?.close();
   await drop?.();
+  rmSync(metricsDir, { recursive: true, force: true });
   removeCopies();
 });
 
 const lines: string[] = [];
+const metricsDir = mkdtempSync(join(tmpdir(), "pinline-metrics-"));
 
 function deploy(): Promise<DeployReport> {
   return deployEnvironment({
@@ -37,6 +42,7 @@ function deploy(): Promise<DeployReport> {
     environment: "production-canary",
     env: { ...process.env, [CANARY_DB_VAR]: repo.databaseUrl },
     log: (line) => lines.push(line),
+    metricsFile: join(metricsDir, "update.json"),
     health: {
       periodMs: 1_500,
       intervalMs: 300,
@@ -78,6 +84,14 @@ describe("pinline deploy", () => {
     expect(await repo.service.version()).toBe("2.4.1");
     expect(await schemaVersion()).toBe("2.4.1");
     expect(await columns()).toContain("ml_score");
+    const metrics = JSON.parse(readFileSync(join(metricsDir, "update.json"), "utf8"));
+    expect(metrics).toMatchObject({
+      version: "2.4.1",
+      environment: "production-canary",
+      success: true,
+      rollbacks: 0,
+    });
+    expect(metrics.updateTime).toBeGreaterThan(0);
   });
 
   it("rolls back 2.4.1 → 2.4.2 when the canary fails: migrations undone, service and pin restored", async () => {

@@ -409,11 +409,10 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
   let rollback: DeployReport["rollback"];
   let outcome: DeployReport["outcome"] = "success";
   if (!ok && failure) {
-    outcome = "failed";
-    if (migrated || applied) {
-      rollback = await rollBack(context, { databaseUrl, migrated, applied, failure, measurements });
-      outcome = rollback.steps.every((s) => s.status !== "failed") ? "rolled-back" : "failed";
-    }
+    // Whatever ran is undone, and the pin goes back too: git must not claim a version that is
+    // not running (even when verify refused it before anything changed).
+    rollback = await rollBack(context, { databaseUrl, migrated, applied, failure, measurements });
+    outcome = rollback.steps.every((s) => s.status !== "failed") ? "rolled-back" : "failed";
   }
   const report: DeployReport = {
     environment: input.environment,
