@@ -4,72 +4,40 @@ import { spawnSync } from "node:child_process";
 
 const has = (command) => spawnSync(command, ["--version"], { stdio: "ignore" }).status === 0;
 
-if (!has("gpg")) {
-  const root = typeof process.getuid === "function" && process.getuid() === 0;
-  if (root && has("apt-get")) {
-    console.log("gpg is missing: installing gnupg for the GnuPG interop tests (apt-get)");
-    const update = spawnSync("apt-get", ["update"], { stdio: "inherit" });
-    const install =
-      update.status === 0
-        ? spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "gnupg"], {
-            stdio: "inherit",
-            env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-          })
-        : update;
-    if (install.status !== 0)
-      console.warn("could not install gnupg: the GnuPG interop tests will be skipped");
-  } else {
-    console.warn(
-      "gpg is missing and cannot be installed here: the GnuPG interop tests will be skipped",
-    );
-  }
-}
+/** What the tests use, the commands that provide it, its Debian package, and who needs it. */
+const TOOLS = [
+  { commands: ["gpg"], pkg: "gnupg", tests: "the GnuPG interop tests" },
+  { commands: ["prometheus"], pkg: "prometheus", tests: "the real-Prometheus health tests" },
+  {
+    commands: ["pushgateway", "prometheus-pushgateway"],
+    pkg: "prometheus-pushgateway",
+    tests: "the Pushgateway tests",
+  },
+];
 
-if (!has("pushgateway") && !has("prometheus-pushgateway")) {
+const missing = TOOLS.filter((tool) => !tool.commands.some(has));
+if (missing.length > 0) {
   const root = typeof process.getuid === "function" && process.getuid() === 0;
+  const packages = missing.map((tool) => tool.pkg);
   if (root && has("apt-get")) {
-    console.log("the Pushgateway is missing: installing prometheus-pushgateway (apt-get)");
+    console.log(`installing ${packages.join(", ")} for the tests (apt-get)`);
     const update = spawnSync("apt-get", ["update"], { stdio: "inherit" });
-    const install =
-      update.status === 0
-        ? spawnSync(
-            "apt-get",
-            ["install", "-y", "--no-install-recommends", "prometheus-pushgateway"],
-            { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } },
-          )
-        : update;
-    if (install.status !== 0)
-      console.warn(
-        "could not install prometheus-pushgateway: the Pushgateway tests will be skipped",
-      );
+    for (const tool of missing) {
+      const install =
+        update.status === 0
+          ? spawnSync("apt-get", ["install", "-y", "--no-install-recommends", tool.pkg], {
+              stdio: "inherit",
+              env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+            })
+          : update;
+      if (install.status !== 0)
+        console.warn(`could not install ${tool.pkg}: ${tool.tests} will be skipped`);
+    }
   } else {
-    console.warn(
-      "the Pushgateway is missing and cannot be installed here: the Pushgateway tests will be skipped",
-    );
-  }
-}
-
-if (!has("prometheus")) {
-  const root = typeof process.getuid === "function" && process.getuid() === 0;
-  if (root && has("apt-get")) {
-    console.log(
-      "prometheus is missing: installing it for the real-Prometheus health tests (apt-get)",
-    );
-    const update = spawnSync("apt-get", ["update"], { stdio: "inherit" });
-    const install =
-      update.status === 0
-        ? spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "prometheus"], {
-            stdio: "inherit",
-            env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-          })
-        : update;
-    if (install.status !== 0)
+    for (const tool of missing) {
       console.warn(
-        "could not install prometheus: the real-Prometheus health tests will be skipped",
+        `${tool.pkg} is missing and cannot be installed here: ${tool.tests} will be skipped`,
       );
-  } else {
-    console.warn(
-      "prometheus is missing and cannot be installed here: the real-Prometheus health tests will be skipped",
-    );
+    }
   }
 }
