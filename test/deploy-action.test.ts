@@ -3,8 +3,12 @@
  * GitHub deployment and its statuses, and on a failed canary the revert PR — labelled, merged
  * because the policy's rollback is automatic — restoring the previous pin on main.
  */
+
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { commitPromotion } from "../src/promote/commit-promotion.js";
 import { CANARY_DB_VAR, type DeployRepo, startDeployRepo } from "./harness/deploy-repo.js";
@@ -95,8 +99,19 @@ describe("actions/deploy", () => {
   });
 
   it("rolls back a failed canary and merges the revert PR on main", async () => {
+    // This time the promotion arrives as a merged PR, which gets the deploy comment.
     await commitPromotion({ root: repo.root, environment: "production-canary", version: "2.4.2" });
-    pushed = await sim.seed(repo.root, "Promote production-canary to 2.4.2");
+    const pin = "environments/production-canary.yaml";
+    await sim.commitFiles("promote-canary", { [pin]: readFileSync(join(repo.root, pin), "utf8") });
+    const octokit = new Octokit({ baseUrl: sim.url, auth: token });
+    const where = { owner: sim.owner, repo: sim.repo };
+    const { data: promotion } = await octokit.rest.pulls.create({
+      ...where,
+      head: "promote-canary",
+      base: "main",
+      title: "Promote production-canary to 2.4.2",
+    });
+    pushed = (await octokit.rest.pulls.merge({ ...where, pull_number: promotion.number })).data.sha;
     const run = await deployAction();
     expect(run.code).toBe(1);
     expect(run.outputs.outcome).toBe("rolled-back");
@@ -108,6 +123,9 @@ describe("actions/deploy", () => {
     expect(statesOf("production-canary").at(-1)).toEqual(["in_progress", "failure"]);
     expect(await repo.service.version()).toBe("2.4.1");
     expect(JSON.stringify(slack.at(-1))).toContain("rolled back on production-canary");
+    const comments = sim.state.comments.filter((c) => c.issueNumber === promotion.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toContain("<!-- pinline:deploy environment=production-canary -->");
     // The webhook URL is a secret: masked, and never printed.
     expect(
       run.stdout
@@ -116,13 +134,13 @@ describe("actions/deploy", () => {
         .join("\n"),
     ).not.toContain(slackUrl);
     const { execFileSync } = await import("node:child_process");
-    const pin = execFileSync(
+    const pinOnMain = execFileSync(
       "git",
       ["-C", sim.bareRepo, "show", "main:environments/production-canary.yaml"],
       {
         encoding: "utf8",
       },
     );
-    expect(pin).toContain('version: "2.4.1"');
+    expect(pinOnMain).toContain('version: "2.4.1"');
   });
 });

@@ -8,6 +8,7 @@ import { UsageError } from "../src/core/errors.js";
 import { createOctokit } from "../src/github/create-octokit.js";
 import { OctokitForge } from "../src/github/octokit-forge.js";
 import { copyExample, removeCopies } from "./harness/example-repo.js";
+import { createOpenApiValidator } from "./harness/github-simulator/openapi.js";
 import { type GitHubSimulator, startGitHubSimulator } from "./harness/github-simulator.js";
 
 let sim: GitHubSimulator;
@@ -106,6 +107,27 @@ describe("OctokitForge", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ status: "completed", conclusion: "success" });
     expect(runs[0]?.output.summary).toBe("second");
+  });
+
+  it("finds the pull requests of a commit, in GitHub's shape", async () => {
+    const github = forge();
+    await github.setBranch("feature", head);
+    await github.putFile({ branch: "feature", path: "notes.md", text: "hi\n", message: "notes" });
+    const pull = await github.createPullRequest({
+      head: "feature",
+      base: "main",
+      title: "Notes",
+      body: "",
+    });
+    const { sha } = await github.mergePullRequest(pull.number, "squash");
+    const found = await github.listPullRequestsOfCommit(sha);
+    expect(found.map((p) => [p.number, p.merged])).toEqual([[pull.number, true]]);
+    const validator = createOpenApiValidator();
+    const responses = sim.requests.filter(
+      (r) => r.route === "/repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+    );
+    expect(responses).toHaveLength(1);
+    for (const response of responses) expect(validator.check(response)).toBeUndefined();
   });
 
   it("moves an existing branch instead of failing to create it", async () => {

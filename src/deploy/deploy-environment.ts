@@ -455,6 +455,18 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
   return report;
 }
 
+/** The merged PR that brought the deployed commit to main, for its sticky deploy comment. */
+async function promotionPullRequest(context: Context): Promise<number | undefined> {
+  const { forge, ref } = context.input;
+  if (!forge || !ref) return undefined;
+  try {
+    const pulls = await forge.listPullRequestsOfCommit(ref);
+    return (pulls.find((pull) => pull.merged) ?? pulls[0])?.number;
+  } catch {
+    return undefined; // No PR to comment on is not a failed deploy.
+  }
+}
+
 /**
  * Step 6's reporting (never fails the deploy): the update metrics as a JSON file and, when a
  * Pushgateway is configured, pushed there; then every notification channel the pin names.
@@ -485,7 +497,7 @@ async function finish(context: Context, report: DeployReport): Promise<string> {
     notify: context.pin.notify,
     env,
     forge: input.forge,
-    pullRequest: input.pullRequest,
+    pullRequest: input.pullRequest ?? (await promotionPullRequest(context)),
     log: (line) => input.log(`  ${line}`),
   });
   for (const result of results) {

@@ -86,6 +86,8 @@ export interface Forge {
   readonly repository: RepositoryRef;
   getPullRequest(number: number): Promise<PullRequestInfo>;
   listOpenPullRequests(filter?: { head?: string; base?: string }): Promise<PullRequestInfo[]>;
+  /** The pull requests a commit belongs to (merged as it, or with it as their head). */
+  listPullRequestsOfCommit(sha: string): Promise<PullRequestInfo[]>;
   listPullRequestFiles(number: number): Promise<ChangedFile[]>;
   listPullRequestCommits(number: number): Promise<PullRequestCommit[]>;
   listReviews(number: number): Promise<Review[]>;

@@ -107,6 +107,14 @@ export class OctokitForge implements Forge {
     return pulls.map((pull) => toPullRequest(pull as PullPayload));
   }
 
+  async listPullRequestsOfCommit(sha: string): Promise<PullRequestInfo[]> {
+    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+      ...this.repo,
+      commit_sha: sha,
+    });
+    return data.map((pull) => toPullRequest(pull as PullPayload));
+  }
+
   async listPullRequestFiles(number: number): Promise<ChangedFile[]> {
     const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, {
       ...this.repo,

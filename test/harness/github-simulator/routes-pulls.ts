@@ -44,6 +44,13 @@ export function registerPullRoutes(router: Router, core: SimulatorCore): void {
     const shas = core.git.revList(pull.headSha, { exclude: from }).reverse();
     return listReply(request, shas, (sha) => commitJson(core, core.git.readCommit(sha)));
   });
+  // The pull requests a commit belongs to: merged as it (merge_commit_sha) or at their head.
+  router.add("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", (request) => {
+    core.refreshPulls();
+    const sha = request.params.commit_sha ?? "";
+    const pulls = core.state.pulls.filter((p) => p.mergeCommitSha === sha || p.headSha === sha);
+    return listReply(request, pulls, (pull) => pullJson(core, pull, false));
+  });
   registerReviewRoutes(router, core);
 }
 
