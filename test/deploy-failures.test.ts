@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${version} is the deploy command's own placeholder here
 /**
  * How a deploy fails (DESIGN §2, §6), on real parts: a manifest whose signature no longer
  * matches is refused before anything changes; a failing deploy command and an unreachable
