@@ -40,3 +40,15 @@ export function table(rows: readonly (readonly string[])[]): string {
     row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ");
   return `${rows.map(line).join("\n")}\n`;
 }
+
+export const repoOption = () =>
+  new Option(
+    "--repo <owner/name>",
+    "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
+  );
+
+/** The forge for a verb that talks to GitHub (token from GITHUB_TOKEN or GH_TOKEN). */
+export async function connectGitHub(io: Io, root: string, repository?: string) {
+  const { connectForge } = await import("../github/connect-forge.js");
+  return connectForge({ root, repository, log: (m) => io.err(`pinline: ${m}\n`) });
+}

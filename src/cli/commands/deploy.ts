@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { type Io, jsonOption, resolveRoot, rootOption } from "../io.js";
+import { connectGitHub, type Io, jsonOption, repoOption, resolveRoot, rootOption } from "../io.js";
 
 export function deployCommand(io: Io): Command {
   return new Command("deploy")
@@ -12,10 +12,7 @@ export function deployCommand(io: Io): Command {
       "the version to roll back to (default: the pin's previous version in git)",
     )
     .option("--github", "report a GitHub deployment and open the revert PR there (GITHUB_TOKEN)")
-    .option(
-      "--repo <owner/name>",
-      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
-    )
+    .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(
@@ -31,13 +28,7 @@ export function deployCommand(io: Io): Command {
       ) => {
         const root = resolveRoot(options);
         const { deployEnvironment } = await import("../../deploy/deploy-environment.js");
-        const forge = options.github
-          ? (await import("../../github/connect-forge.js")).connectForge({
-              root,
-              repository: options.repo,
-              log: (m) => io.err(`pinline: ${m}\n`),
-            })
-          : undefined;
+        const forge = options.github ? await connectGitHub(io, root, options.repo) : undefined;
         const report = await deployEnvironment({
           root,
           environment,
@@ -59,10 +50,7 @@ export function revertCommand(io: Io): Command {
     .option("--reason <text>", "why, for the PR body", "manual rollback")
     .option("--local", "commit the revert in the local checkout instead of opening a PR")
     .option("--base <branch>", "the branch the PR targets", "main")
-    .option(
-      "--repo <owner/name>",
-      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
-    )
+    .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(
@@ -80,13 +68,7 @@ export function revertCommand(io: Io): Command {
       ) => {
         const root = resolveRoot(options);
         const { revertEnvironment } = await import("../../deploy/revert-environment.js");
-        const forge = options.local
-          ? undefined
-          : (await import("../../github/connect-forge.js")).connectForge({
-              root,
-              repository: options.repo,
-              log: (m) => io.err(`pinline: ${m}\n`),
-            });
+        const forge = options.local ? undefined : await connectGitHub(io, root, options.repo);
         const result = await revertEnvironment({
           root,
           environment,

@@ -1,5 +1,13 @@
 import { Command, Option } from "commander";
-import { type Io, jsonOption, positiveInteger, resolveRoot, rootOption } from "../io.js";
+import {
+  connectGitHub,
+  type Io,
+  jsonOption,
+  positiveInteger,
+  repoOption,
+  resolveRoot,
+  rootOption,
+} from "../io.js";
 import { printVerdicts, verdictLine } from "../print-verdicts.js";
 
 export function gateCommand(io: Io): Command {
@@ -10,21 +18,13 @@ export function gateCommand(io: Io): Command {
         .argParser(positiveInteger)
         .makeOptionMandatory(),
     )
-    .option(
-      "--repo <owner/name>",
-      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
-    )
+    .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(async (options: { pr: number; repo?: string; root?: string; json?: boolean }) => {
       const root = resolveRoot(options);
-      const { connectForge } = await import("../../github/connect-forge.js");
       const { gatePullRequest } = await import("../../gate/evaluate-pull-request.js");
-      const forge = connectForge({
-        root,
-        repository: options.repo,
-        log: (m) => io.err(`pinline: ${m}\n`),
-      });
+      const forge = await connectGitHub(io, root, options.repo);
       const run = await gatePullRequest({ root, forge, number: options.pr });
       process.exitCode = run.report.status === "fail" ? 1 : 0;
       if (options.json) {

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { type Io, jsonOption, resolveRoot, rootOption } from "../io.js";
+import { connectGitHub, type Io, jsonOption, repoOption, resolveRoot, rootOption } from "../io.js";
 import { printVerdicts, verdictLine } from "../print-verdicts.js";
 
 export function planCommand(io: Io): Command {
@@ -16,10 +16,7 @@ export function planCommand(io: Io): Command {
       "--github",
       "also read deployments, check runs and the open promotion PR from GitHub (GITHUB_TOKEN)",
     )
-    .option(
-      "--repo <owner/name>",
-      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
-    )
+    .addOption(repoOption())
     .option("--markdown", "print the check run's Markdown instead of a table")
     .addOption(rootOption())
     .addOption(jsonOption())
@@ -37,13 +34,7 @@ export function planCommand(io: Io): Command {
       ) => {
         const root = resolveRoot(options);
         const { planEnvironment } = await import("../../gate/plan-environment.js");
-        const forge = options.github
-          ? (await import("../../github/connect-forge.js")).connectForge({
-              root,
-              repository: options.repo,
-              log: (m) => io.err(`pinline: ${m}\n`),
-            })
-          : undefined;
+        const forge = options.github ? await connectGitHub(io, root, options.repo) : undefined;
         const result = await planEnvironment({ root, environment, to: options.to, forge });
         process.exitCode = result.evaluation?.status === "fail" ? 1 : 0;
         if (options.json) {

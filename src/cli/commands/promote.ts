@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { type Io, jsonOption, resolveRoot, rootOption } from "../io.js";
+import { connectGitHub, type Io, jsonOption, repoOption, resolveRoot, rootOption } from "../io.js";
 
 export function promoteCommand(io: Io): Command {
   return new Command("promote")
@@ -8,10 +8,7 @@ export function promoteCommand(io: Io): Command {
     .argument("<version>", "the version to promote to, such as 2.4.1")
     .option("--local", "commit the pin change in the local checkout instead of opening a PR")
     .option("--base <branch>", "the branch the PR targets", "main")
-    .option(
-      "--repo <owner/name>",
-      "the GitHub repository (default: GITHUB_REPOSITORY or the origin remote)",
-    )
+    .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(
@@ -31,13 +28,8 @@ export function promoteCommand(io: Io): Command {
             );
           return;
         }
-        const { connectForge } = await import("../../github/connect-forge.js");
         const { openPromotion } = await import("../../promote/open-promotion.js");
-        const forge = connectForge({
-          root,
-          repository: options.repo,
-          log: (m) => io.err(`pinline: ${m}\n`),
-        });
+        const forge = await connectGitHub(io, root, options.repo);
         const result = await openPromotion({
           root,
           forge,
