@@ -14,24 +14,14 @@ import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
 import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
 import { tryParseVersion } from "../core/version.js";
-import { migrate } from "../db/run-migration.js";
+import type { MigrateInput, MigrationResult } from "../db/run-migration.js";
 import type { Forge } from "../github/forge.js";
 import type { MetricsSource } from "../health/metrics-source.js";
 import { prometheusSource, scrapeSource } from "../health/metrics-source.js";
 import { runHealthCheck } from "../health/run-health-check.js";
-import { notifyDeploy } from "../notify/notify-deploy.js";
-import {
-  buildUpdateRegistry,
-  pushUpdateMetrics,
-  toUpdateMetrics,
-  updateGroupings,
-  writeUpdateMetricsFile,
-} from "../notify/update-metrics.js";
 import { buildCatalog, type Catalog } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
 import { readPinHistory } from "../repo/read-pin-history.js";
-import { verifyRelease } from "../trust/verify-release.js";
-import { backupDatabase } from "./backup-database.js";
 import { ALREADY_IN_PROGRESS, acquireDeployLock } from "./deploy-lock.js";
 import type { DeployReport, HealthMeasurement, StepName, StepRecord } from "./deploy-report.js";
 import { commitRevert, openRevert, type RevertRequest } from "./open-revert.js";
@@ -70,6 +60,20 @@ export interface DeployInput {
   /** Where the update metrics JSON goes (default: RUNNER_TEMP or the temp folder). */
   metricsFile?: string | undefined;
   now?: () => Date;
+}
+
+/**
+ * OpenPGP and pg load when the steps that use them run, not when the action starts (DESIGN §7:
+ * an action's cold start within 3x of bare node).
+ */
+async function migrate(input: MigrateInput): Promise<MigrationResult> {
+  return (await import("../db/run-migration.js")).migrate(input);
+}
+
+async function verifyRelease(
+  input: Parameters<typeof import("../trust/verify-release.js").verifyRelease>[0],
+) {
+  return (await import("../trust/verify-release.js")).verifyRelease(input);
 }
 
 /** What a step returns: a one-line detail, or it throws to fail. */
@@ -377,6 +381,7 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
       databaseUrl = databaseUrlOf(context);
       if (!databaseUrl) return "no database: the pin names none";
       const plan = await migrate({ root: input.root, target: to, databaseUrl, dryRun: true });
+      const { backupDatabase } = await import("./backup-database.js");
       const backup = await backupDatabase({
         databaseUrl,
         dir: input.backupDir ?? join(tmpdir(), "pinline-backups"),
@@ -473,6 +478,16 @@ async function promotionPullRequest(context: Context): Promise<number | undefine
  */
 async function finish(context: Context, report: DeployReport): Promise<string> {
   const { input, env } = context;
+  // Loaded when a deploy reaches this step: e-mail, templates and prom-client are not needed
+  // to start (the action's cold start).
+  const { notifyDeploy } = await import("../notify/notify-deploy.js");
+  const {
+    buildUpdateRegistry,
+    pushUpdateMetrics,
+    toUpdateMetrics,
+    updateGroupings,
+    writeUpdateMetricsFile,
+  } = await import("../notify/update-metrics.js");
   const parts: string[] = [];
   const metrics = toUpdateMetrics(report);
   const file =
