@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { exitCodeOf, PinlineError } from "../core/errors.js";
 import { demoCommand } from "./commands/demo.js";
 import { deployCommand, revertCommand } from "./commands/deploy.js";
+import { feedCommand } from "./commands/feed.js";
 import { gateCommand } from "./commands/gate.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
@@ -39,6 +40,7 @@ export function buildProgram(io: Io): Command {
     deployCommand(io),
     revertCommand(io),
     demoCommand(io),
+    feedCommand(io),
   ];
   for (const command of commands) program.addCommand(command);
   // Sub-commands write where the program writes, and never exit the process themselves.
