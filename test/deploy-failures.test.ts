@@ -8,7 +8,6 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { migrate } from "../src/db/run-migration.js";
 import { deployEnvironment } from "../src/deploy/deploy-environment.js";
 import type { DeployReport } from "../src/deploy/deploy-report.js";
 import { openRevert } from "../src/deploy/open-revert.js";
@@ -55,12 +54,6 @@ function deploy(): Promise<DeployReport> {
   });
 }
 
-async function schemaVersion(): Promise<string | null> {
-  return (
-    await migrate({ root: repo.root, target: "2.4.0", databaseUrl: repo.databaseUrl, dryRun: true })
-  ).from;
-}
-
 /** Changes the pin on disk and commits it (like a merged PR). */
 function editPin(change: (text: string) => string, message: string): void {
   const path = join(repo.root, PIN);
@@ -85,7 +78,7 @@ describe("a failing deploy", () => {
     expect(report.error).toContain("the signature does not match the manifest's bytes");
     expect(report.rollback?.steps.map((s) => s.name)).toEqual(["revert"]);
     expect(await repo.service.version()).toBe("2.4.0");
-    expect(await schemaVersion()).toBe("2.4.0");
+    expect(await repo.schemaVersion()).toBe("2.4.0");
     expect(pinVersion()).toBe("2.4.0");
     const metrics = JSON.parse(readFileSync(join(metricsDir, "update.json"), "utf8"));
     expect(metrics).toMatchObject({ version: "2.4.1", success: false, rollbacks: 1 });
@@ -115,7 +108,7 @@ describe("a failing deploy", () => {
       ["apply", "ok"],
       ["revert", "ok"],
     ]);
-    expect(await schemaVersion()).toBe("2.4.0");
+    expect(await repo.schemaVersion()).toBe("2.4.0");
     expect(pinVersion()).toBe("2.4.0");
   });
 

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { migrate } from "../src/db/run-migration.js";
 import { deployEnvironment } from "../src/deploy/deploy-environment.js";
 import type { DeployReport } from "../src/deploy/deploy-report.js";
 import { commitPromotion } from "../src/promote/commit-promotion.js";
@@ -51,12 +50,6 @@ function deploy(): Promise<DeployReport> {
   });
 }
 
-async function schemaVersion(): Promise<string | null> {
-  return (
-    await migrate({ root: repo.root, target: "2.4.0", databaseUrl: repo.databaseUrl, dryRun: true })
-  ).from;
-}
-
 async function columns(): Promise<string[]> {
   return withClient(repo.databaseUrl, async (client) => {
     const { rows } = await client.query<{ column_name: string }>(
@@ -82,7 +75,7 @@ describe("pinline deploy", () => {
     ]);
     expect(report.measurements.length).toBeGreaterThan(0);
     expect(await repo.service.version()).toBe("2.4.1");
-    expect(await schemaVersion()).toBe("2.4.1");
+    expect(await repo.schemaVersion()).toBe("2.4.1");
     expect(await columns()).toContain("ml_score");
     const metrics = JSON.parse(readFileSync(join(metricsDir, "update.json"), "utf8"));
     expect(metrics).toMatchObject({
@@ -106,7 +99,7 @@ describe("pinline deploy", () => {
       ["revert", "ok"],
     ]);
     expect(await repo.service.version()).toBe("2.4.1");
-    expect(await schemaVersion()).toBe("2.4.1");
+    expect(await repo.schemaVersion()).toBe("2.4.1");
     expect(await columns()).not.toContain("canary_note");
     expect(repo.git("log", "-1", "--format=%s")).toBe("Revert production-canary to 2.4.1\n");
     expect(repo.git("show", "HEAD:environments/production-canary.yaml")).toContain(

@@ -13,15 +13,14 @@ import { parseDuration } from "../core/duration.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
 import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
-import { tryParseVersion } from "../core/version.js";
 import type { MigrateInput, MigrationResult } from "../db/run-migration.js";
 import type { Forge } from "../github/forge.js";
 import type { MetricsSource } from "../health/metrics-source.js";
 import { prometheusSource, scrapeSource } from "../health/metrics-source.js";
 import { runHealthCheck } from "../health/run-health-check.js";
-import { buildCatalog, type Catalog } from "../repo/catalog.js";
+import { buildCatalog, type Catalog, policiesOf, releaseOf, requirePin } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
-import { readPinHistory } from "../repo/read-pin-history.js";
+import { previousPinVersion } from "../repo/read-pin-history.js";
 import { ALREADY_IN_PROGRESS, acquireDeployLock } from "./deploy-lock.js";
 import type { DeployReport, HealthMeasurement, StepName, StepRecord } from "./deploy-report.js";
 import { commitRevert, openRevert, type RevertRequest } from "./open-revert.js";
@@ -164,20 +163,6 @@ function metricsSourceFor(pin: EnvironmentPin): MetricsSource | undefined {
   return metrics ? scrapeSource({ metricsUrl: metrics }) : undefined;
 }
 
-async function previousVersion(
-  root: string,
-  environment: string,
-  current: string,
-): Promise<string> {
-  const periods = (await readPinHistory(root, [environment])).get(environment) ?? [];
-  const canonical = tryParseVersion(current)?.canonical;
-  const earlier = periods
-    .slice(0, -1)
-    .reverse()
-    .find((period) => tryParseVersion(period.version)?.canonical !== canonical);
-  return earlier?.version ?? current;
-}
-
 /** Refuses when GitHub shows another deployment of this environment still in progress. */
 async function checkNoDeploymentInProgress(
   forge: Forge,
@@ -290,36 +275,23 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployRepor
   const startedAt = now();
   const tree = await loadTree(input.root);
   const catalog = buildCatalog(tree);
-  const document = catalog.environments.get(input.environment);
-  if (!document?.data) {
-    throw new UsageError(
-      document ? `${document.file} does not validate` : `no environment "${input.environment}"`,
-      {
-        hint: document
-          ? "run pinline validate"
-          : `environments: ${[...catalog.environments.keys()].join(", ")}`,
-      },
-    );
-  }
-  const pin = document.data;
+  const { file, pin } = requirePin(catalog, input.environment);
   const to = pin.version;
-  const manifest = catalog.releases.get(tryParseVersion(to)?.canonical ?? to)?.folder.data;
+  const manifest = releaseOf(catalog, to);
   if (!manifest) {
     throw new RefusedError(
-      `${document.file} pins ${to}, but releases/${to} does not exist or does not validate`,
+      `${file} pins ${to}, but releases/${to} does not exist or does not validate`,
     );
   }
-  const from = input.previous ?? (await previousVersion(input.root, input.environment, to));
-  const previousManifest = catalog.releases.get(tryParseVersion(from)?.canonical ?? from)?.folder
-    .data;
-  const policies = catalog
-    .policiesFor(input.environment)
-    .flatMap((p) => (p.data ? [p.data as Policy] : []));
+  const from =
+    input.previous ?? (await previousPinVersion(input.root, input.environment, to)) ?? to;
+  const previousManifest = releaseOf(catalog, from);
+  const policies = policiesOf(catalog, input.environment);
   const context: Context = {
     input,
     catalog,
     pin,
-    file: document.file,
+    file,
     manifest,
     previousManifest,
     policy: governing(policies),

@@ -3,12 +3,11 @@
  * or, with --local, the commit — that restores the version the environment ran before. The
  * deploy that follows the merge rolls the migrations back and applies the old version.
  */
-import { RefusedError, UsageError } from "../core/errors.js";
-import { compareVersions, tryParseVersion } from "../core/version.js";
+import { RefusedError } from "../core/errors.js";
 import type { Forge } from "../github/forge.js";
-import { buildCatalog } from "../repo/catalog.js";
+import { buildCatalog, releaseOf, requirePin } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
-import { readPinHistory } from "../repo/read-pin-history.js";
+import { previousPinVersion } from "../repo/read-pin-history.js";
 import { commitRevert, openRevert } from "./open-revert.js";
 
 export async function revertEnvironment(input: {
@@ -20,31 +19,20 @@ export async function revertEnvironment(input: {
   base?: string | undefined;
 }): Promise<{ summary: string; pullRequest?: number; commit?: string }> {
   const catalog = buildCatalog(await loadTree(input.root));
-  const document = catalog.environments.get(input.environment);
-  if (!document?.data) {
-    throw new UsageError(`no environment "${input.environment}"`, {
-      hint: `environments: ${[...catalog.environments.keys()].join(", ")}`,
-    });
-  }
-  const current = document.data.version;
-  const periods =
-    (await readPinHistory(input.root, [input.environment])).get(input.environment) ?? [];
-  const earlier = periods
-    .slice(0, -1)
-    .reverse()
-    .find((p) => compareVersions(p.version, current) !== 0);
-  const to = input.to ?? earlier?.version;
+  const { file, pin } = requirePin(catalog, input.environment);
+  const current = pin.version;
+  const to = input.to ?? (await previousPinVersion(input.root, input.environment, current));
   if (!to) {
     throw new RefusedError(
       `${input.environment} has run no other version: there is nothing to revert to`,
     );
   }
-  if (!tryParseVersion(to) || !catalog.releases.has(tryParseVersion(to)?.canonical ?? "")) {
+  if (!releaseOf(catalog, to)) {
     throw new RefusedError(`releases/${to} does not exist`);
   }
   const request = {
     environment: input.environment,
-    file: document.file,
+    file,
     from: current,
     to,
     reason: input.reason,
@@ -52,7 +40,7 @@ export async function revertEnvironment(input: {
   if (!input.forge) {
     const { commit } = await commitRevert({ root: input.root, request });
     return {
-      summary: `${document.file}: ${current} → ${to} (commit ${commit.slice(0, 7)})`,
+      summary: `${file}: ${current} → ${to} (commit ${commit.slice(0, 7)})`,
       commit,
     };
   }

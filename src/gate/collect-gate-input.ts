@@ -20,7 +20,7 @@ import type {
 import type { EnvironmentPin, Policy } from "../core/schema-types.js";
 import { tryParseVersion } from "../core/version.js";
 import type { DeploymentInfo, Forge, PullRequestInfo } from "../github/forge.js";
-import type { Catalog } from "../repo/catalog.js";
+import { type Catalog, releaseManifests, releaseOf } from "../repo/catalog.js";
 import { RELEASE_FILE } from "../repo/layout.js";
 import type { RepositoryTree } from "../repo/load-tree.js";
 import { readPinHistory } from "../repo/read-pin-history.js";
@@ -190,29 +190,19 @@ export class GateFacts {
     const policies: NamedPolicy[] = this.catalog
       .policiesFor(change.environment)
       .map((document) => ({ file: document.file, policy: document.data as Policy }));
-    const releases: ReleaseFacts[] = [...this.catalog.releases.values()].flatMap(({ folder }) =>
-      folder.data
-        ? [
-            {
-              version: folder.data.version,
-              minimumVersion: folder.data.minimumVersion,
-              mandatory: folder.data.mandatory,
-              compatibility: folder.data.compatibility,
-            },
-          ]
-        : [],
-    );
+    // A manifest carries every fact the rules read (version, minimumVersion, compatibility…).
+    const releases: ReleaseFacts[] = releaseManifests(this.catalog);
+    const release = releaseOf(this.catalog, change.after.version);
     const target = tryParseVersion(change.after.version);
     const entry = target ? this.catalog.releases.get(target.canonical) : undefined;
-    const release = releases.find(
-      (facts) => tryParseVersion(facts.version)?.canonical === target?.canonical,
-    );
     const folder = entry ? `releases/${entry.folder.folder}` : undefined;
     const environmentsByStage: Record<string, string[]> = {};
     for (const environment of this.tree.environments) {
       const stage = environment.data?.stage;
-      if (stage)
-        environmentsByStage[stage] = [...(environmentsByStage[stage] ?? []), environment.name];
+      if (!stage) continue;
+      const names = environmentsByStage[stage] ?? [];
+      names.push(environment.name);
+      environmentsByStage[stage] = names;
     }
     const involved = this.involvedEnvironments(change, policies);
     const allHistory = await this.pinHistory();

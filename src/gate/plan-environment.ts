@@ -7,13 +7,12 @@
 import { UsageError } from "../core/errors.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
 import { planUpgrade, type UpgradeCandidate } from "../core/plan-upgrade.js";
-import type { Policy } from "../core/schema-types.js";
 import { eligibleUpdates, selectUpdate } from "../core/select-update.js";
 import { compareVersions, tryParseVersion } from "../core/version.js";
 import type { Forge } from "../github/forge.js";
 import type { GateReport, PinEvaluation } from "../notify/gate-summary.js";
 import { promotionBranch } from "../promote/promotion-branch.js";
-import { buildCatalog } from "../repo/catalog.js";
+import { buildCatalog, policiesOf, releaseManifests, requirePin } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
 import { GateFacts } from "./collect-gate-input.js";
 import { evaluateChange, reportFor } from "./evaluate-pull-request.js";
@@ -57,23 +56,9 @@ export async function planEnvironment(input: {
 }): Promise<PlanResult> {
   const tree = await loadTree(input.root);
   const catalog = buildCatalog(tree);
-  const pin = catalog.environments.get(input.environment);
-  if (!pin?.data) {
-    const known = [...catalog.environments.keys()].join(", ");
-    throw new UsageError(
-      pin ? `${pin.file} does not validate` : `no environment "${input.environment}"`,
-      { hint: pin ? "run pinline validate" : `environments: ${known}` },
-    );
-  }
-  const before = pin.data;
-  const policies = catalog
-    .policiesFor(input.environment)
-    .flatMap((p) => (p.data ? [p.data as Policy] : []));
-  const releases = [...catalog.releases.values()].flatMap(({ folder }) =>
-    folder.data
-      ? [{ version: folder.data.version, minimumVersion: folder.data.minimumVersion }]
-      : [],
-  );
+  const { file, pin: before } = requirePin(catalog, input.environment);
+  const policies = policiesOf(catalog, input.environment);
+  const releases = releaseManifests(catalog);
   const channel = before.update?.channel ?? DEFAULT_CHANNEL;
   let to = input.to;
   if (to === undefined) {
@@ -106,7 +91,7 @@ export async function planEnvironment(input: {
     : undefined;
   const evaluation = await evaluateChange(
     facts,
-    { environment: input.environment, file: pin.file, before, after: { ...before, version: to } },
+    { environment: input.environment, file, before, after: { ...before, version: to } },
     pull,
   );
   return {

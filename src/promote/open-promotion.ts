@@ -8,12 +8,19 @@
 import { RefusedError, UsageError } from "../core/errors.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
 import { planUpgrade } from "../core/plan-upgrade.js";
-import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
+import type { EnvironmentPin, ReleaseManifest } from "../core/schema-types.js";
 import { eligibleUpdates } from "../core/select-update.js";
 import { compareVersions, tryParseVersion } from "../core/version.js";
 import type { Forge } from "../github/forge.js";
 import { renderPromotionBody, renderPromotionTitle } from "../notify/promotion-body.js";
-import { buildCatalog, type Catalog } from "../repo/catalog.js";
+import {
+  buildCatalog,
+  type Catalog,
+  policiesOf,
+  releaseManifests,
+  releaseOf,
+  requirePin,
+} from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
 import { PROMOTION_LABEL, promotionBranch } from "./promotion-branch.js";
 import { type PinChangeProposal, proposePinChange } from "./propose-pin-change.js";
@@ -39,21 +46,11 @@ export function preparePromotion(
   environment: string,
   version: string,
 ): PromotionPlan {
-  const document = catalog.environments.get(environment);
-  if (!document?.data) {
-    throw new UsageError(
-      document ? `${document.file} does not validate` : `no environment "${environment}"`,
-      {
-        hint: document
-          ? "run pinline validate"
-          : `environments: ${[...catalog.environments.keys()].join(", ")}`,
-      },
-    );
+  const { file, pin } = requirePin(catalog, environment);
+  if (!tryParseVersion(version)) {
+    throw new UsageError(`"${version}" is not a version`, { hint: 'such as "2.4.1"' });
   }
-  const pin = document.data;
-  const target = tryParseVersion(version);
-  if (!target) throw new UsageError(`"${version}" is not a version`, { hint: 'such as "2.4.1"' });
-  const release = catalog.releases.get(target.canonical)?.folder.data;
+  const release = releaseOf(catalog, version);
   if (!release) {
     throw new RefusedError(`releases/${version} does not exist (or does not validate)`, {
       hint: "merge the release PR first; pinline validate shows what is wrong",
@@ -62,13 +59,9 @@ export function preparePromotion(
   if (compareVersions(version, pin.version) === 0) {
     throw new RefusedError(`${environment} already runs ${pin.version}`);
   }
-  const policies = catalog
-    .policiesFor(environment)
-    .flatMap((p) => (p.data ? [p.data as Policy] : []));
+  const policies = policiesOf(catalog, environment);
   const channel = pin.update?.channel ?? DEFAULT_CHANNEL;
-  const all = [...catalog.releases.values()].flatMap(({ folder }) =>
-    folder.data ? [folder.data] : [],
-  );
+  const all = releaseManifests(catalog);
   const eligible = eligibleUpdates({ channel, policies, releases: all });
   let path = [release.version];
   if (compareVersions(version, pin.version) > 0) {
@@ -89,7 +82,7 @@ export function preparePromotion(
     .sort((a, b) => compareVersions(a.version, b.version));
   return {
     environment,
-    file: document.file,
+    file,
     pin,
     to: release.version,
     path,

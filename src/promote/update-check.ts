@@ -8,12 +8,11 @@
  */
 import { parseDuration } from "../core/duration.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
-import type { Policy } from "../core/schema-types.js";
 import { selectUpdate } from "../core/select-update.js";
 import { compareVersions } from "../core/version.js";
 import type { Forge, PullRequestInfo } from "../github/forge.js";
 import { readMarker } from "../notify/promotion-body.js";
-import { buildCatalog } from "../repo/catalog.js";
+import { buildCatalog, policiesOf, releaseManifests } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
 import { openPromotion } from "./open-promotion.js";
 import { promotionBranch } from "./promotion-branch.js";
@@ -46,11 +45,7 @@ export async function runUpdateCheck(input: {
 }): Promise<UpdateCheckOutcome[]> {
   const tree = await loadTree(input.root);
   const catalog = buildCatalog(tree);
-  const releases = [...catalog.releases.values()].flatMap(({ folder }) =>
-    folder.data
-      ? [{ version: folder.data.version, minimumVersion: folder.data.minimumVersion }]
-      : [],
-  );
+  const releases = releaseManifests(catalog);
   // One listing for every environment: each promotion PR lives on its environment's branch.
   const open = await input.forge.listOpenPullRequests(input.base ? { base: input.base } : {});
   const outcomes: UpdateCheckOutcome[] = [];
@@ -74,9 +69,7 @@ export async function runUpdateCheck(input: {
       });
       continue;
     }
-    const policies = catalog
-      .policiesFor(environment)
-      .flatMap((p) => (p.data ? [p.data as Policy] : []));
+    const policies = policiesOf(catalog, environment);
     const choice = selectUpdate({
       current: pin.version,
       channel: settings.channel ?? DEFAULT_CHANNEL,

@@ -1,5 +1,11 @@
 import picomatch from "picomatch";
-import type { EnvironmentPin, Policy, RolloutStage } from "../core/schema-types.js";
+import { UsageError } from "../core/errors.js";
+import type {
+  EnvironmentPin,
+  Policy,
+  ReleaseManifest,
+  RolloutStage,
+} from "../core/schema-types.js";
 import { type ParsedVersion, tryParseVersion } from "../core/version.js";
 import type { NamedDocument, ReleaseFolder, RepositoryTree } from "./load-tree.js";
 
@@ -39,4 +45,37 @@ export function buildCatalog(tree: RepositoryTree): Catalog {
     policiesFor: (name) =>
       matchers.filter((m) => m.policy.data && m.matches(name)).map((m) => m.policy),
   };
+}
+
+/** An environment's pin, or a UsageError that names the problem: no such environment, or a pin that does not validate. */
+export function requirePin(
+  catalog: Catalog,
+  environment: string,
+): { file: string; pin: EnvironmentPin } {
+  const document = catalog.environments.get(environment);
+  if (document?.data) return { file: document.file, pin: document.data };
+  throw new UsageError(
+    document ? `${document.file} does not validate` : `no environment "${environment}"`,
+    {
+      hint: document
+        ? "run pinline validate"
+        : `environments: ${[...catalog.environments.keys()].join(", ")}`,
+    },
+  );
+}
+
+/** The policies that apply to an environment and passed their schema. */
+export function policiesOf(catalog: Catalog, environment: string): Policy[] {
+  return catalog.policiesFor(environment).flatMap((p) => (p.data ? [p.data] : []));
+}
+
+/** Every release manifest that passed its schema. */
+export function releaseManifests(catalog: Catalog): ReleaseManifest[] {
+  return [...catalog.releases.values()].flatMap(({ folder }) => (folder.data ? [folder.data] : []));
+}
+
+/** The manifest of a version ("2.4.1-stable" finds 2.4.1), when it exists and validates. */
+export function releaseOf(catalog: Catalog, version: string): ReleaseManifest | undefined {
+  const canonical = tryParseVersion(version)?.canonical;
+  return canonical === undefined ? undefined : catalog.releases.get(canonical)?.folder.data;
 }

@@ -352,3 +352,20 @@ function firstLine(text: string): string {
       ?.replace(/^fatal: /, "") ?? ""
   );
 }
+
+/**
+ * The version an environment ran before its current one (the latest earlier period with
+ * another version), from the pin's git history; undefined when it never ran another.
+ */
+export async function previousPinVersion(
+  root: string,
+  environment: string,
+  current: string,
+): Promise<string | undefined> {
+  const periods = (await readPinHistory(root, [environment])).get(environment) ?? [];
+  const canonical = tryParseVersion(current)?.canonical;
+  return periods
+    .slice(0, -1)
+    .reverse()
+    .find((period) => tryParseVersion(period.version)?.canonical !== canonical)?.version;
+}

@@ -2,6 +2,7 @@
  * The demo's repository (src/demo) for the deploy tests: production-canary at 2.4.0 on a
  * running sample service and in a fresh database, with the bad release 2.4.2.
  */
+import { migrate } from "../../src/db/run-migration.js";
 import { DEMO_DB_VAR, prepareDemoRepo } from "../../src/demo/prepare-demo-repo.js";
 import { type SampleService, startSampleService } from "../../src/demo/sample-service.js";
 
@@ -12,6 +13,8 @@ export interface DeployRepo {
   service: SampleService;
   databaseUrl: string;
   git(...args: string[]): string;
+  /** The database's schema version, as the migration runner reads it. */
+  schemaVersion(): Promise<string | null>;
   close(): void;
 }
 
@@ -23,6 +26,8 @@ export async function startDeployRepo(databaseUrl: string): Promise<DeployRepo> 
     service,
     databaseUrl,
     git: repo.git,
+    schemaVersion: async () =>
+      (await migrate({ root: repo.root, target: "2.4.0", databaseUrl, dryRun: true })).from,
     close: () => {
       service.stop();
       repo.remove();
