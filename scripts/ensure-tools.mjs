@@ -1,8 +1,10 @@
 // Run before the tests (npm's pretest): installs what the tests need from the machine's package
 // manager when it is missing and we may install it; otherwise says which tests will skip.
+// `--bench` (bench/serve.mjs) also installs what the benchmarks compare against.
 import { spawnSync } from "node:child_process";
 
-const has = (command) => spawnSync(command, ["--version"], { stdio: "ignore" }).status === 0;
+const has = (command, flag = "--version") =>
+  spawnSync(command, [flag], { stdio: "ignore" }).status === 0;
 
 /** What the tests use, the commands that provide it, its Debian package, and who needs it. */
 const TOOLS = [
@@ -13,9 +15,20 @@ const TOOLS = [
     pkg: "prometheus-pushgateway",
     tests: "the Pushgateway tests",
   },
+  {
+    commands: ["nginx"],
+    versionFlag: "-v",
+    pkg: "nginx",
+    tests: "the update server benchmark's nginx baseline (node:http stands in)",
+    bench: true,
+  },
 ];
 
-const missing = TOOLS.filter((tool) => !tool.commands.some(has));
+const bench = process.argv.includes("--bench");
+const missing = TOOLS.filter(
+  (tool) =>
+    (bench || !tool.bench) && !tool.commands.some((command) => has(command, tool.versionFlag)),
+);
 if (missing.length > 0) {
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   const packages = missing.map((tool) => tool.pkg);

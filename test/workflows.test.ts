@@ -22,6 +22,7 @@ const MINIMAL_PERMISSIONS: Record<string, Record<string, string>> = {
   "update-check.yml": { contents: "write", "pull-requests": "write" },
   "promote.yml": { contents: "write", "pull-requests": "write" },
   "deploy.yml": { contents: "write", "pull-requests": "write", deployments: "write" },
+  "publish.yml": { contents: "read", pages: "write", "id-token": "write" },
 };
 
 /** Expressions whose text an outsider (or any writer) controls: never inside a shell script. */

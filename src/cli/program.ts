@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeOf, PinlineError } from "../core/errors.js";
+import { checkCommand } from "./commands/check.js";
 import { demoCommand } from "./commands/demo.js";
 import { deployCommand, revertCommand } from "./commands/deploy.js";
 import { feedCommand } from "./commands/feed.js";
@@ -9,6 +10,7 @@ import { migrateCommand } from "./commands/migrate.js";
 import { planCommand } from "./commands/plan.js";
 import { promoteCommand } from "./commands/promote.js";
 import { releaseCommand } from "./commands/release.js";
+import { serveCommand } from "./commands/serve.js";
 import { signCommand } from "./commands/sign.js";
 import { validateCommand } from "./commands/validate.js";
 import { verifyCommand } from "./commands/verify.js";
@@ -41,6 +43,8 @@ export function buildProgram(io: Io): Command {
     revertCommand(io),
     demoCommand(io),
     feedCommand(io),
+    checkCommand(io),
+    serveCommand(io),
   ];
   for (const command of commands) program.addCommand(command);
   // Sub-commands write where the program writes, and never exit the process themselves.

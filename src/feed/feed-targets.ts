@@ -6,8 +6,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { entryMayBlock } from "../core/blocked-versions.js";
 import { channelReceives, mergeCustomChannels } from "../core/channels.js";
-import type { ReleaseManifest } from "../core/schema-types.js";
+import type { Policy, ReleaseManifest } from "../core/schema-types.js";
 import { parseSize } from "../core/size.js";
 import { compareVersions, type ParsedVersion } from "../core/version.js";
 import { buildCatalog } from "../repo/catalog.js";
@@ -24,6 +25,11 @@ export interface FeedRelease {
   channel: string;
   releaseDate: string;
   mandatory: boolean;
+  /**
+   * A policy that governs this channel blocks the version (specification section 8.1):
+   * listed so an installation sees it, never offered as an update.
+   */
+  blocked: boolean;
   /** Installations older than this must step through it first (null: no minimum). */
   minimumVersion: string | null;
   releaseNotes: string | null;
@@ -43,6 +49,12 @@ export interface FeedRelease {
 /** A channel index, the JSON of channels/<channel>.json. */
 export interface ChannelIndex {
   channel: string;
+  /**
+   * The blockedVersions entries (exact versions or ranges) of the policies that govern the
+   * channel: those listing it in allowedChannels, or allowing every channel. Releases they
+   * match are marked `blocked`; a client may apply them to versions the index does not list.
+   */
+  blockedVersions: string[];
   /** Newest first. */
   releases: FeedRelease[];
 }
@@ -88,7 +100,14 @@ interface Release {
   bytes: Buffer;
 }
 
-function toFeedRelease(release: Release): FeedRelease {
+/** The policies that govern installations on the channel. */
+function policiesOfChannel(policies: readonly Policy[], channel: string): Policy[] {
+  return policies.filter(
+    (policy) => !policy.allowedChannels || policy.allowedChannels.includes(channel),
+  );
+}
+
+function toFeedRelease(release: Release, blockedVersions: readonly string[]): FeedRelease {
   const { manifest, version, bytes } = release;
   const components: FeedRelease["components"] = {};
   for (const [name, component] of Object.entries(manifest.components)) {
@@ -107,6 +126,7 @@ function toFeedRelease(release: Release): FeedRelease {
     channel: version.channel,
     releaseDate: manifest.releaseDate,
     mandatory: manifest.mandatory ?? false,
+    blocked: blockedVersions.some((entry) => entryMayBlock(entry, version.canonical)),
     minimumVersion: manifest.minimumVersion ?? null,
     releaseNotes: manifest.releaseNotes ?? null,
     downloadUrl: first?.artifact ?? null,
@@ -134,7 +154,8 @@ export function feedTargets(tree: RepositoryTree): FeedTargets {
   for (const release of releases)
     targets.set(manifestPath(release.version.canonical), release.bytes);
 
-  const custom = mergeCustomChannels(tree.policies.flatMap((p) => (p.data ? [p.data] : [])));
+  const policies = tree.policies.flatMap((p) => (p.data ? [p.data] : []));
+  const custom = mergeCustomChannels(policies);
   const channels = [
     ...BUILT_IN_CHANNELS,
     ...Object.keys(custom)
@@ -142,11 +163,15 @@ export function feedTargets(tree: RepositoryTree): FeedTargets {
       .map((name) => `custom:${name}`),
   ];
   for (const channel of channels) {
+    const blockedVersions = [
+      ...new Set(policiesOfChannel(policies, channel).flatMap((p) => p.blockedVersions ?? [])),
+    ];
     const index: ChannelIndex = {
       channel,
+      blockedVersions,
       releases: releases
         .filter((r) => channelReceives(channel, r.version, custom))
-        .map(toFeedRelease),
+        .map((r) => toFeedRelease(r, blockedVersions)),
     };
     targets.set(channelIndexPath(channel), Buffer.from(stableJson(index)));
   }

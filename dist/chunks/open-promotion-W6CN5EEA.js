@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{b as a,c as b}from"./chunk-7YR3Y42H.js";import"./chunk-CAECGJYQ.js";import"./chunk-YHTWZ46B.js";import"./chunk-YMR5HZAB.js";import"./chunk-C7LRFB7N.js";import"./chunk-DLB24H6E.js";import"./chunk-DD5X4GEO.js";import"./chunk-PGWRY44Z.js";import"./chunk-UGMK7THZ.js";import"./chunk-LRKQXOQI.js";import"./chunk-N2VVE7FJ.js";import"./chunk-CJ7ZDPG6.js";import"./chunk-LGVB63VI.js";import"./chunk-6HQHL5FA.js";import"./chunk-HXNTWNQP.js";export{b as openPromotion,a as preparePromotion};

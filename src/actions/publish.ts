@@ -1,0 +1,54 @@
+import { resolve } from "node:path";
+import * as core from "@actions/core";
+import { PinlineError, UsageError } from "../core/errors.js";
+import { renderPublishSummary } from "../notify/publish-summary.js";
+import { describeFeed } from "../publish/describe-feed.js";
+import { feedKeysFromEnvironment } from "../publish/feed-keys-from-environment.js";
+import { PUBLISH_MODES, type PublishMode, publishFeed } from "../publish/publish-feed.js";
+import { actionRoot } from "./shared/github-context.js";
+
+/**
+ * actions/publish: the signed update feed, built into a folder for GitHub Pages, continuing the
+ * versions of the feed published at previous-url. Mode timestamp (the schedule) re-signs only
+ * the timestamp when the tree still matches the published feed, and otherwise publishes a whole
+ * new version (see src/publish/publish-feed.ts). The keys come from PINLINE_FEED_<ROLE>_KEY and
+ * are masked line by line before anything else runs.
+ */
+async function run(): Promise<void> {
+  const keys = feedKeysFromEnvironment(process.env, (line) => core.setSecret(line));
+  const mode = core.getInput("mode") || "build";
+  if (!(PUBLISH_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`mode must be build or timestamp, not ${JSON.stringify(mode)}`);
+  }
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const previous = core.getInput("previous");
+  const previousUrl = core.getInput("previous-url");
+  if (!previous && !previousUrl) {
+    core.warning(
+      "no previous feed (previous-url or previous): versions start at 1, and installations that have seen a published feed refuse it as a rollback",
+    );
+  }
+  const published = await publishFeed({
+    root: actionRoot(),
+    out: resolve(workspace, core.getInput("out") || "feed"),
+    keys,
+    mode: mode as PublishMode,
+    ...(previous ? { previous: resolve(workspace, previous) } : {}),
+    ...(previousUrl ? { previousUrl } : {}),
+  });
+  core.info(
+    published.done === "timestamp"
+      ? `re-signed the timestamp: version ${published.version}`
+      : `built feed version ${published.version} (root ${published.rootVersion})${published.rebuiltBecause ? `, not only the timestamp: ${published.rebuiltBecause}` : ""}`,
+  );
+  core.setOutput("version", published.version);
+  core.setOutput("root-version", published.rootVersion);
+  core.setOutput("path", published.out);
+  await core.summary
+    .addRaw(renderPublishSummary(published, describeFeed(published.out)), true)
+    .write();
+}
+
+run().catch((error: unknown) => {
+  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+});

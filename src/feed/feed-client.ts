@@ -1,0 +1,271 @@
+/**
+ * Reading the feed as an installation does: tuf-js (npm's TUF client) refreshes the metadata from
+ * a trusted root, and every channel index and manifest is checked against the signed targets
+ * before it is used. The feed is a folder or an http(s) URL; over https the server's key can be
+ * pinned and a client certificate presented (specification section 9.2).
+ */
+import { createHash, X509Certificate } from "node:crypto";
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Readable } from "node:stream";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { BaseFetcher, type TargetFile, Updater } from "tuf-js";
+import { DownloadHTTPError } from "tuf-js/dist/error.js";
+import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
+import { METADATA_DIR, TARGETS_DIR } from "./build-feed.js";
+import { type ChannelIndex, channelIndexPath, manifestPath } from "./feed-targets.js";
+
+/** How to reach the server of an https feed (or a pinline server). */
+export interface TlsOptions {
+  /** Accepted SHA-256 hashes of the server's public key (SubjectPublicKeyInfo), base64. */
+  pinSha256?: readonly string[];
+  /** PEM client certificate and key, for a server that asks for one (mutual TLS). */
+  clientCert?: string;
+  clientKey?: string;
+  /** PEM CA certificates to trust instead of the system's. */
+  ca?: string;
+}
+
+export interface FeedSource {
+  /** A folder holding metadata/ and targets/, or the URL they are published under. */
+  feed: string;
+  /**
+   * The trusted root metadata (a file). Needed the first time an URL is read; afterwards the
+   * cached, rotated root is trusted. A folder's own metadata/1.root.json is the default there.
+   */
+  trustedRoot?: string;
+  /** Where verified metadata and targets are kept between runs (rollback protection). */
+  cacheDir?: string;
+  tls?: TlsOptions;
+  /** Extra request headers (X-License-Key). */
+  headers?: Readonly<Record<string, string>>;
+  /** Per-request timeout, ms (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** The verified feed, refreshed once: channel indexes and manifests checked against targets. */
+export interface VerifiedFeed {
+  /** The channels the feed has an index for: "stable", …, "custom:acme". */
+  channels(): string[];
+  /** The version of the verified timestamp metadata (grows with every publication). */
+  version(): number;
+  readChannel(channel: string): Promise<ChannelIndex>;
+  readManifest(version: string): Promise<Buffer>;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const CHANNELS_PREFIX = "channels/";
+
+function isUrl(feed: string): boolean {
+  return /^https?:\/\//i.test(feed);
+}
+
+function baseUrlOf(feed: string): string {
+  const base = isUrl(feed) ? feed : pathToFileURL(resolve(feed)).href;
+  return base.replace(/\/+$/, "");
+}
+
+function defaultCacheDir(base: string): string {
+  const cacheHome = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
+  const id = createHash("sha256").update(base).digest("hex").slice(0, 16);
+  return join(cacheHome, "pinline", "feeds", id);
+}
+
+/** "sha256/AbC…=" or "AbC…=" → "AbC…=". */
+function normalisePin(pin: string): string {
+  return pin.replace(/^sha256\//, "").trim();
+}
+
+/** The HPKP-style pin of a certificate: base64 SHA-256 of its SubjectPublicKeyInfo. */
+export function publicKeyPin(certificate: Buffer | string): string {
+  const spki = new X509Certificate(certificate).publicKey.export({ type: "spki", format: "der" });
+  return createHash("sha256").update(spki).digest("base64");
+}
+
+/** Request options for an https server: TLS 1.3 only, pinned key, client certificate. */
+export function httpsOptions(tls: TlsOptions = {}): https.RequestOptions {
+  const pins = (tls.pinSha256 ?? []).map(normalisePin);
+  return {
+    minVersion: "TLSv1.3",
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.clientCert ? { cert: tls.clientCert } : {}),
+    ...(tls.clientKey ? { key: tls.clientKey } : {}),
+    checkServerIdentity(host: string, certificate: PeerCertificate) {
+      const error = checkServerIdentity(host, certificate);
+      if (error || pins.length === 0) return error;
+      const pin = publicKeyPin(certificate.raw);
+      if (pins.includes(pin)) return undefined;
+      return new Error(
+        `the server's public key (sha256/${pin}) is none of the pinned keys (${pins.map((p) => `sha256/${p}`).join(", ")})`,
+      );
+    },
+  };
+}
+
+/**
+ * GET an URL as a stream, for tuf-js: 404 and 403 become DownloadHTTPError (tuf-js reads them as
+ * "no newer root"), file: URLs read the folder.
+ */
+class FeedFetcher extends BaseFetcher {
+  constructor(
+    private readonly tls: TlsOptions,
+    private readonly headers: Readonly<Record<string, string>>,
+    private readonly timeoutMs: number,
+  ) {
+    super();
+  }
+
+  override async fetch(url: string): Promise<NodeJS.ReadableStream> {
+    if (url.startsWith("file:")) return this.readFile(fileURLToPath(url));
+    return this.get(url);
+  }
+
+  private readFile(path: string): Promise<Readable> {
+    return new Promise((resolvePromise, reject) => {
+      const stream = createReadStream(path);
+      stream.once("open", () => resolvePromise(stream));
+      stream.once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === "ENOENT" ? new DownloadHTTPError(`${path} does not exist`, 404) : error,
+        ),
+      );
+    });
+  }
+
+  private get(url: string): Promise<Readable> {
+    const secure = url.startsWith("https:");
+    const options = {
+      ...(secure ? httpsOptions(this.tls) : {}),
+      headers: { "user-agent": "pinline", ...this.headers },
+      timeout: this.timeoutMs,
+    };
+    return new Promise((resolvePromise, reject) => {
+      const request = (secure ? https : http).get(url, options, (response) => {
+        const status = response.statusCode ?? 0;
+        if (status === 200) {
+          resolvePromise(response);
+          return;
+        }
+        response.resume();
+        reject(new DownloadHTTPError(`GET ${url} answered ${status}`, status));
+      });
+      request.once("timeout", () =>
+        request.destroy(new Error(`GET ${url}: no answer within ${this.timeoutMs} ms`)),
+      );
+      request.once("error", reject);
+    });
+  }
+}
+
+/** Puts the trusted root into an empty cache: the given file, or a folder feed's first root. */
+function seedTrustedRoot(source: FeedSource, metadataDir: string): void {
+  const cached = join(metadataDir, "root.json");
+  if (existsSync(cached)) return;
+  let trusted = source.trustedRoot;
+  if (!trusted && !isUrl(source.feed)) trusted = join(source.feed, METADATA_DIR, "1.root.json");
+  if (!trusted) {
+    throw new UsageError(`no trusted root for the feed at ${source.feed}`, {
+      hint: "pass --trusted-root FILE: the feed's metadata/1.root.json, shipped with the installation (never fetched from the feed itself)",
+    });
+  }
+  if (!existsSync(trusted)) {
+    throw new UsageError(`the trusted root ${trusted} does not exist`, {
+      hint: "pass --trusted-root FILE with the feed's metadata/1.root.json",
+    });
+  }
+  mkdirSync(metadataDir, { recursive: true });
+  copyFileSync(trusted, cached);
+}
+
+/** Explains a tuf-js refusal in the words of the attack it stopped. */
+function refused(feed: string, error: unknown): PinlineError {
+  if (error instanceof PinlineError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new RefusedError(`the feed at ${feed} does not verify: ${message}`, {
+    hint: "a feed older than one seen before (rollback), expired (freeze), signed below threshold or with a target that differs from its signed hash is refused; ask the feed's publisher",
+  });
+}
+
+/**
+ * Refreshes the feed's metadata with tuf-js from the trusted root (or the cached one) and returns
+ * a reader of verified targets. Throws RefusedError when the feed does not verify.
+ */
+export async function openFeed(source: FeedSource): Promise<VerifiedFeed> {
+  const base = baseUrlOf(source.feed);
+  const cacheDir = source.cacheDir ?? defaultCacheDir(base);
+  const metadataDir = join(cacheDir, METADATA_DIR);
+  const targetDir = join(cacheDir, TARGETS_DIR);
+  seedTrustedRoot(source, metadataDir);
+  mkdirSync(targetDir, { recursive: true });
+  const updater = new Updater({
+    metadataDir,
+    metadataBaseUrl: `${base}/${METADATA_DIR}`,
+    targetDir,
+    targetBaseUrl: `${base}/${TARGETS_DIR}`,
+    fetcher: new FeedFetcher(
+      source.tls ?? {},
+      source.headers ?? {},
+      source.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ),
+  });
+  try {
+    await updater.refresh();
+  } catch (error) {
+    throw refused(source.feed, error);
+  }
+
+  async function download(path: string, missing: () => PinlineError): Promise<Buffer> {
+    let info: TargetFile | undefined;
+    try {
+      info = await updater.getTargetInfo(path);
+    } catch (error) {
+      throw refused(source.feed, error);
+    }
+    if (!info) throw missing();
+    try {
+      const file = (await updater.findCachedTarget(info)) ?? (await updater.downloadTarget(info));
+      return readFileSync(file);
+    } catch (error) {
+      throw refused(source.feed, error);
+    }
+  }
+
+  const trusted = (role: string) =>
+    JSON.parse(readFileSync(join(metadataDir, `${role}.json`), "utf8")) as {
+      signed: { version: number; targets?: Record<string, unknown> };
+    };
+  return {
+    channels() {
+      return Object.keys(trusted("targets").signed.targets ?? {})
+        .filter((path) => path.startsWith(CHANNELS_PREFIX) && path.endsWith(".json"))
+        .map((path) => path.slice(CHANNELS_PREFIX.length, -".json".length))
+        .map((name) =>
+          name.startsWith("custom/") ? `custom:${name.slice("custom/".length)}` : name,
+        )
+        .sort();
+    },
+    version() {
+      return trusted("timestamp").signed.version;
+    },
+    async readChannel(channel) {
+      const bytes = await download(
+        channelIndexPath(channel),
+        () =>
+          new UsageError(`the feed has no channel "${channel}"`, {
+            hint: 'use "stable", "beta", "early-access" or a "custom:<name>" channel a policy defines',
+          }),
+      );
+      return JSON.parse(bytes.toString("utf8")) as ChannelIndex;
+    },
+    readManifest(version) {
+      return download(
+        manifestPath(version),
+        () => new UsageError(`the feed has no release ${version}`),
+      );
+    },
+  };
+}

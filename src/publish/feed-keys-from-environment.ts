@@ -1,0 +1,32 @@
+/**
+ * The feed's signing keys in a workflow: one secret per role, mapped by the workflow to
+ * PINLINE_FEED_ROOT_KEY, …_TARGETS_KEY, …_SNAPSHOT_KEY, …_TIMESTAMP_KEY (PKCS#8 PEM). Every line
+ * of every key is handed to `mask` before anything else can print it.
+ */
+import { UsageError } from "../core/errors.js";
+import type { FeedKeys } from "../feed/keys.js";
+import { FEED_KEY_ROLES, feedKeyVariable } from "../feed/read-feed-keys.js";
+
+export function feedKeysFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  mask: (secret: string) => void,
+): FeedKeys {
+  const keys: Partial<Record<(typeof FEED_KEY_ROLES)[number], string>> = {};
+  for (const role of FEED_KEY_ROLES) {
+    const pem = env[feedKeyVariable(role)];
+    if (!pem?.trim()) continue;
+    for (const line of pem.split(/\r?\n/)) if (line.trim()) mask(line.trim());
+    keys[role] = pem;
+  }
+  const missing = FEED_KEY_ROLES.filter((role) => keys[role] === undefined).map(feedKeyVariable);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `no ${missing.length === 1 ? "key" : "keys"} to sign the feed: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set`,
+      {
+        hint: `map each secret into the step's env (PINLINE_FEED_ROOT_KEY: \${{ secrets.PINLINE_FEED_ROOT_KEY }}); \`pinline feed keys --out DIR\` makes a set`,
+      },
+    );
+  }
+  const { root, targets, snapshot, timestamp } = keys as Required<typeof keys>;
+  return { root, targets, snapshot, timestamp };
+}

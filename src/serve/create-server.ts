@@ -1,0 +1,401 @@
+/**
+ * `pinline serve`: the specification's update server (sections 2.3, 6.1, 7, 9.2) on fastify.
+ *
+ *   GET  /api/v1/updates/check    the update-check answer, from the verified feed in memory
+ *   POST /api/v1/updates/status   an installation's status report, stored in PostgreSQL
+ *   GET  /api/v1/updates/stats    success rate, update time, rollbacks, from the stored reports
+ *   GET  /api/v1/updates/events   Server-Sent Events: notifications when the feed offers more
+ *   GET  /health/live, /health/ready, /metrics
+ *   GET  /feed/metadata/*, /feed/targets/*   the feed folder, for TUF clients (folder feeds)
+ *
+ * The composition is here; each concern is a module of its own beside this one.
+ */
+import { existsSync, statSync } from "node:fs";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type onRequestHookHandler,
+  type onResponseHookHandler,
+} from "fastify";
+import type { FeedSource } from "../feed/feed-client.js";
+import { toApiError } from "./answer-error.js";
+import { ApiError } from "./api-error.js";
+import { EventStreams } from "./event-stream.js";
+import { FeedFiles } from "./feed-files.js";
+import { FeedWatcher } from "./feed-watcher.js";
+import { identifyInstallation, LICENSE_HEADER, readLicenseKeys } from "./license-keys.js";
+import { openReportStore, type ReportStore } from "./report-store.js";
+import { createServerMetrics } from "./server-metrics.js";
+import { migrateServerSchema } from "./server-schema.js";
+import { readStatusReport, STATUS_BODY_SCHEMA, type StatusBody } from "./status-report.js";
+import { httpsServerOptions, type ServerTls } from "./tls-options.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** sha256 of the request's license key, set by the license check; null without one. */
+    installation: string | null;
+    /** performance.now() when a route that times itself started (0: fastify times it). */
+    startedAt: number;
+  }
+}
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = "127.0.0.1";
+/** A status report is a few hundred bytes; 16 KiB leaves room for a long errors list. */
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+export const DEFAULT_RELOAD_SECONDS = 60;
+
+export interface UpdateServerOptions {
+  /** The feed: a folder (as `pinline feed build` writes it) or the URL it is published at. */
+  feed: string;
+  /** The trusted root of an URL feed (a folder's own metadata/1.root.json is the default). */
+  trustedRoot?: string | undefined;
+  /** Where the verified metadata is cached (default: a temporary folder, removed on close). */
+  feedCacheDir?: string | undefined;
+  databaseUrl: string;
+  port?: number | undefined;
+  host?: string | undefined;
+  /** A file of sha256 hashes of the accepted license keys, one a line. */
+  licenseKeys?: string | undefined;
+  /** Largest request body, bytes (default 16 KiB); larger ones are answered 413. */
+  bodyLimit?: number | undefined;
+  tls?: ServerTls | undefined;
+  /** Seconds between feed reloads (default 60; 0: never, reload() only). */
+  reloadIntervalSeconds?: number | undefined;
+  /** Seconds between keepalive comments on event streams (default 15). */
+  keepaliveSeconds?: number | undefined;
+  /**
+   * Request logging (pino, through fastify): off by default, so the hot path logs nothing. The
+   * license key header is redacted whatever is logged.
+   */
+  logger?: boolean | { stream: NodeJS.WritableStream; level?: string } | undefined;
+  /** Migrate the server's schema at start (default true). */
+  migrate?: boolean | undefined;
+  /** Progress of the start (migration), one line a call. */
+  onProgress?: ((message: string) => void) | undefined;
+  /** Errors that became a 500 answer (the log has them too when logging is on). */
+  onInternalError?: ((error: unknown) => void) | undefined;
+}
+
+export interface UpdateServer {
+  app: FastifyInstance;
+  feed: FeedWatcher;
+  /** Starts listening and reloading the feed; resolves the server's URL. */
+  listen(): Promise<string>;
+  /** The URL it listens on, once listening. */
+  readonly url: string | undefined;
+  /** Reloads the feed now; true when its version changed. */
+  reload(): Promise<boolean>;
+  /** Ends event streams, stops listening, closes the database pool. */
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const CHANNEL_HEADER = "x-channel";
+const CURRENT_HEADER = "x-current-version";
+const DEFAULT_CHANNEL = "stable";
+const CHECK_ROUTE = "/api/v1/updates/check";
+const EVENTS_ROUTE = "/api/v1/updates/events";
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function loggerOptions(logger: UpdateServerOptions["logger"]): FastifyServerOptions["logger"] {
+  if (!logger) return false;
+  const redact = {
+    paths: [`req.headers["${LICENSE_HEADER}"]`, "req.headers.authorization"],
+    censor: "[redacted]",
+  };
+  // Requests are logged with their headers (channel, version), the license key redacted.
+  const serializers = {
+    req: (request: FastifyRequest) => ({
+      method: request.method,
+      url: request.url,
+      headers: { ...request.headers },
+      remoteAddress: request.ip,
+    }),
+  };
+  const level = logger === true ? "info" : (logger.level ?? "info");
+  return {
+    level,
+    redact,
+    serializers,
+    ...(logger === true ? {} : { stream: logger.stream }),
+  } as FastifyServerOptions["logger"];
+}
+
+function isFolder(feed: string): boolean {
+  return !/^https?:\/\//i.test(feed) && existsSync(feed) && statSync(feed).isDirectory();
+}
+
+/**
+ * Builds the update server: reads the key list, migrates its schema, opens the database pool
+ * and the feed (which must verify), and registers the routes. Call listen() to serve.
+ */
+export async function createUpdateServer(options: UpdateServerOptions): Promise<UpdateServer> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const keys = options.licenseKeys ? readLicenseKeys(options.licenseKeys) : undefined;
+  const https = options.tls ? httpsServerOptions(options.tls) : undefined;
+  if (options.migrate !== false) {
+    await migrateServerSchema({
+      databaseUrl: options.databaseUrl,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  }
+  const source: FeedSource = {
+    feed: options.feed,
+    ...(options.trustedRoot ? { trustedRoot: options.trustedRoot } : {}),
+    ...(options.feedCacheDir ? { cacheDir: options.feedCacheDir } : {}),
+  };
+  const watcher = await FeedWatcher.open(source);
+  const store = openReportStore(options.databaseUrl);
+  try {
+    return buildServer({ options, bodyLimit, keys, https, watcher, store });
+  } catch (error) {
+    await store.close();
+    await watcher.close();
+    throw error;
+  }
+}
+
+function buildServer(parts: {
+  options: UpdateServerOptions;
+  bodyLimit: number;
+  keys: ReadonlySet<string> | undefined;
+  https: ReturnType<typeof httpsServerOptions> | undefined;
+  watcher: FeedWatcher;
+  store: ReportStore;
+}): UpdateServer {
+  const { options, bodyLimit, keys, watcher, store } = parts;
+  const app = Fastify({
+    bodyLimit,
+    logger: loggerOptions(options.logger),
+    return503OnClosing: true,
+    // Bodies are checked as sent: no type coercion, nothing removed, first problem reported.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ...(parts.https ? { https: parts.https } : {}),
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+  app.removeContentTypeParser("text/plain");
+
+  const streams = new EventStreams(watcher, {
+    keepaliveMs: (options.keepaliveSeconds ?? 15) * 1000,
+  });
+  const metrics = createServerMetrics({
+    feedVersion: () => watcher.snapshot.version,
+    eventSubscribers: () => streams.size,
+    stats: () => store.stats(),
+  });
+  watcher.onError(() => metrics.feedReloadFailed());
+
+  app.decorateRequest("installation", null);
+  app.decorateRequest("startedAt", 0);
+
+  // Requests are counted and timed by an onResponse hook on every route but the update check,
+  // the event stream and unknown paths: a route with an onResponse hook costs fastify a response
+  // listener and a hook run per request, a sixth of the hot path's rate. The check times itself,
+  // from its handler's start to the answer written; an event stream is counted when it opens
+  // (the time to open it), and unknown paths from the not-found handler's start.
+  const observe = (request: FastifyRequest, reply: FastifyReply) => {
+    const seconds =
+      request.startedAt > 0
+        ? (performance.now() - request.startedAt) / 1000
+        : reply.elapsedTime / 1000;
+    metrics.observeRequest(
+      request.routeOptions.url ?? "unmatched",
+      request.method,
+      reply.statusCode,
+      seconds,
+    );
+  };
+  app.addHook("onRoute", (route) => {
+    if (route.url === CHECK_ROUTE || route.url === EVENTS_ROUTE) return;
+    const hooks = route.onResponse;
+    const own: onResponseHookHandler = (request, reply, done) => {
+      observe(request, reply);
+      done();
+    };
+    route.onResponse = hooks ? [...(Array.isArray(hooks) ? hooks : [hooks]), own] : [own];
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const answer = toApiError(error, bodyLimit);
+    if (answer.statusCode >= 500 && answer.code === "internal_error") {
+      request.log.error({ err: error }, "internal error");
+      options.onInternalError?.(error);
+    }
+    reply.code(answer.statusCode).type(JSON_TYPE).send(answer.body());
+    const route = request.routeOptions.url;
+    if (route === CHECK_ROUTE || route === EVENTS_ROUTE || route === undefined) {
+      observe(request, reply);
+    }
+    return reply;
+  });
+  app.setNotFoundHandler((request) => {
+    request.startedAt = performance.now();
+    const path = request.url.split("?")[0];
+    throw new ApiError(404, "not_found", `there is no ${request.method} ${path}`, {
+      hint: "the API is under /api/v1/updates/ (check, status, stats, events)",
+    });
+  });
+  app.addHook("preClose", (done) => {
+    streams.closeAll();
+    done();
+  });
+
+  /** With a key list, refuses a request without a listed key before its body is read. */
+  const licensed: onRequestHookHandler[] = keys
+    ? [
+        (request, _reply, done) => {
+          request.installation = identifyInstallation(request.headers[LICENSE_HEADER], keys);
+          done();
+        },
+      ]
+    : [];
+
+  app.get(CHECK_ROUTE, { onRequest: licensed }, (request, reply) => {
+    request.startedAt = performance.now();
+    const current = header(request, CURRENT_HEADER);
+    if (!current) {
+      throw new ApiError(
+        400,
+        "missing_current_version",
+        "the X-Current-Version header is missing",
+        {
+          hint: "send the installed version: X-Current-Version: 2.4.0",
+        },
+      );
+    }
+    const channel = header(request, CHANNEL_HEADER) ?? DEFAULT_CHANNEL;
+    const answer = watcher.snapshot.answer(channel, current);
+    reply.header("content-type", JSON_TYPE).send(answer.json);
+    metrics.observeRequest(
+      CHECK_ROUTE,
+      request.method,
+      200,
+      (performance.now() - request.startedAt) / 1000,
+    );
+    return reply;
+  });
+
+  app.post<{ Body: StatusBody }>(
+    "/api/v1/updates/status",
+    { onRequest: licensed, schema: { body: STATUS_BODY_SCHEMA } },
+    async (request, reply) => {
+      const channel = header(request, CHANNEL_HEADER) ?? DEFAULT_CHANNEL;
+      watcher.snapshot.channel(channel);
+      const installation = keys
+        ? request.installation
+        : identifyInstallation(request.headers[LICENSE_HEADER], undefined);
+      const report = readStatusReport(request.body, { channel, installation });
+      const id = await store.insert(report);
+      return reply.code(202).type(JSON_TYPE).send({ id });
+    },
+  );
+
+  app.get("/api/v1/updates/stats", async (_request, reply) =>
+    reply.type(JSON_TYPE).send(await store.stats()),
+  );
+
+  app.get<{ Querystring: { channel?: string; current?: string } }>(
+    EVENTS_ROUTE,
+    { onRequest: licensed },
+    (request, reply) => {
+      request.startedAt = performance.now();
+      const current = header(request, CURRENT_HEADER) ?? request.query.current;
+      if (!current) {
+        throw new ApiError(400, "missing_current_version", "the installed version is missing", {
+          hint: "send X-Current-Version: 2.4.0, or ?current=2.4.0",
+        });
+      }
+      const channel = header(request, CHANNEL_HEADER) ?? request.query.channel ?? DEFAULT_CHANNEL;
+      watcher.snapshot.answer(channel, current); // 400 for a bad channel or version
+      reply.hijack();
+      streams.open(reply.raw, channel, current);
+      observe(request, reply);
+    },
+  );
+
+  app.get("/health/live", (_request, reply) => reply.type(JSON_TYPE).send({ status: "live" }));
+
+  app.get("/health/ready", async (_request, reply) => {
+    const snapshot = watcher.snapshot;
+    const feed = {
+      version: snapshot.version,
+      channels: [...snapshot.channels.keys()],
+      ...(watcher.lastError ? { lastReloadError: watcher.lastError } : {}),
+    };
+    try {
+      await store.ping();
+    } catch (error) {
+      return reply
+        .code(503)
+        .type(JSON_TYPE)
+        .send({
+          status: "unavailable",
+          reason: `the database does not answer: ${(error as Error).message}`,
+          feed,
+          database: "unreachable",
+        });
+    }
+    return reply.type(JSON_TYPE).send({ status: "ready", feed, database: "ok" });
+  });
+
+  app.get("/metrics", async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  if (isFolder(options.feed)) {
+    const files = new FeedFiles(options.feed);
+    const octets = (reply: FastifyReply, path: string) =>
+      reply.type(path.endsWith(".json") ? JSON_TYPE : "application/octet-stream");
+    app.get<{ Params: { file: string } }>(
+      "/feed/metadata/:file",
+      { onRequest: licensed },
+      async (request, reply) =>
+        octets(reply, request.params.file).send(await files.metadata(request.params.file)),
+    );
+    app.get<{ Params: { "*": string } }>(
+      "/feed/targets/*",
+      { onRequest: licensed },
+      async (request, reply) =>
+        octets(reply, request.params["*"]).send(
+          await files.target(request.params["*"], watcher.snapshot),
+        ),
+    );
+  }
+
+  const interval = (options.reloadIntervalSeconds ?? DEFAULT_RELOAD_SECONDS) * 1000;
+  let url: string | undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    feed: watcher,
+    get url() {
+      return url;
+    },
+    async listen() {
+      url = await app.listen({
+        port: options.port ?? DEFAULT_PORT,
+        host: options.host ?? DEFAULT_HOST,
+      });
+      if (interval > 0) watcher.start(interval);
+      return url;
+    },
+    reload() {
+      return watcher.reload();
+    },
+    close() {
+      closing ??= (async () => {
+        watcher.stop();
+        await app.close();
+        await store.close();
+        await watcher.close();
+      })();
+      return closing;
+    },
+  };
+}
