@@ -1,9 +1,9 @@
-import { resolve } from "node:path";
 import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
 import { migrate } from "../db/run-migration.js";
 import { renderMigrationSummary } from "../notify/migration-summary.js";
 import { resolveDatabaseUrl } from "../repo/database-url.js";
+import { actionRoot } from "./shared/workspace.js";
 
 /**
  * actions/migrate: applies (or rolls back) the migrations up to a release on an environment's
@@ -11,8 +11,7 @@ import { resolveDatabaseUrl } from "../repo/database-url.js";
  * which could be logged — and is masked before anything runs.
  */
 async function run(): Promise<void> {
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const root = resolve(workspace, core.getInput("root") || ".");
+  const root = actionRoot();
   const environment = core.getInput("environment", { required: true });
   const database = resolveDatabaseUrl({ root, environment, env: process.env });
   core.setSecret(database.url);

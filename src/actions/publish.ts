@@ -5,7 +5,7 @@ import { renderPublishSummary } from "../notify/publish-summary.js";
 import { describeFeed } from "../publish/describe-feed.js";
 import { feedKeysFromEnvironment } from "../publish/feed-keys-from-environment.js";
 import { PUBLISH_MODES, type PublishMode, publishFeed } from "../publish/publish-feed.js";
-import { actionRoot } from "./shared/github-context.js";
+import { actionRoot, actionWorkspace, maskLines } from "./shared/workspace.js";
 
 /**
  * actions/publish: the signed update feed, built into a folder for GitHub Pages, continuing the
@@ -15,12 +15,12 @@ import { actionRoot } from "./shared/github-context.js";
  * are masked line by line before anything else runs.
  */
 async function run(): Promise<void> {
-  const keys = feedKeysFromEnvironment(process.env, (line) => core.setSecret(line));
+  const keys = feedKeysFromEnvironment(process.env, maskLines);
   const mode = core.getInput("mode") || "build";
   if (!(PUBLISH_MODES as readonly string[]).includes(mode)) {
     throw new UsageError(`mode must be build or timestamp, not ${JSON.stringify(mode)}`);
   }
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const workspace = actionWorkspace();
   const previous = core.getInput("previous");
   const previousUrl = core.getInput("previous-url");
   if (!previous && !previousUrl) {

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
 import { signRelease } from "../trust/sign-release.js";
+import { actionRoot, maskLines } from "./shared/workspace.js";
 
 /**
  * actions/sign: signs releases/<version>/release.yaml with the key from a secret and adds the
@@ -10,12 +11,11 @@ import { signRelease } from "../trust/sign-release.js";
  */
 async function run(): Promise<void> {
   const armoredPrivateKey = core.getInput("private-key", { required: true });
-  for (const line of armoredPrivateKey.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
+  maskLines(armoredPrivateKey);
   const passphrase = core.getInput("passphrase");
   if (passphrase) core.setSecret(passphrase);
 
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const root = resolve(workspace, core.getInput("root") || ".");
+  const root = actionRoot();
   const signed = await signRelease({
     root,
     releaseDir: resolve(root, core.getInput("release", { required: true })),

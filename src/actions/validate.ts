@@ -4,14 +4,15 @@ import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
 import { renderValidationSummary } from "../notify/validation-summary.js";
 import { validateTree } from "../repo/validate-tree.js";
+import { actionRoot, actionWorkspace } from "./shared/workspace.js";
 
 /**
  * actions/validate: annotations at file:line:col for every finding, a job summary with the
  * table and the rollout picture, and `errors`/`warnings` outputs. Fails the step on errors.
  */
 async function run(): Promise<void> {
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const root = resolve(workspace, core.getInput("root") || ".");
+  const workspace = actionWorkspace();
+  const root = actionRoot();
   const report = await validateTree(root, { jobs: availableParallelism() });
   const repoPath = (file: string) => relative(workspace, resolve(root, file)).split("\\").join("/");
 

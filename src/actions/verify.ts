@@ -3,19 +3,19 @@ import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
 import { renderVerificationSummary } from "../notify/verification-summary.js";
 import { verifyRelease } from "../trust/verify-release.js";
+import { actionRoot, actionWorkspace } from "./shared/workspace.js";
 
 /**
  * actions/verify: the release's signatures against keys/ and the policy's threshold, and with
  * `artifacts`, every component against its size and sha256. Fails the step when either fails.
  */
 async function run(): Promise<void> {
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const root = resolve(workspace, core.getInput("root") || ".");
+  const root = actionRoot();
   const artifacts = core.getInput("artifacts");
   const result = await verifyRelease({
     root,
     releaseDir: resolve(root, core.getInput("release", { required: true })),
-    ...(artifacts ? { artifactsDir: resolve(workspace, artifacts) } : {}),
+    ...(artifacts ? { artifactsDir: resolve(actionWorkspace(), artifacts) } : {}),
     ...(core.getBooleanInput("fetch") ? { fetch: true } : {}),
   });
   core.setOutput("ok", result.ok);

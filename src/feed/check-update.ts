@@ -7,14 +7,13 @@
  *   certificate; the server verified its feed);
  * - the repository itself, unsigned — what a feed built from it now would answer.
  */
-import http from "node:http";
-import https from "node:https";
+import type { IncomingMessage } from "node:http";
 import { parseUpdateChannel } from "../core/channels.js";
 import { InvalidValueError, RefusedError, UsageError } from "../core/errors.js";
 import { parseVersion } from "../core/version.js";
 import { loadTree } from "../repo/load-tree.js";
 import { type AnswerOptions, answerUpdateCheck, type UpdateCheckResponse } from "./answer-check.js";
-import { type FeedSource, httpsOptions, openFeed, type TlsOptions } from "./feed-client.js";
+import { type FeedSource, httpGet, openFeed, type TlsOptions } from "./feed-client.js";
 import { type ChannelIndex, channelIndexPath, feedTargets } from "./feed-targets.js";
 
 export interface CheckUpdateInput extends AnswerOptions {
@@ -88,52 +87,36 @@ function asOption(option: string, read: () => unknown): void {
 }
 
 /** GET /api/v1/updates/check on a pinline server, with the specification's headers. */
-function askServer(
+async function askServer(
   server: string,
   input: CheckUpdateInput,
   headers: Record<string, string>,
 ): Promise<UpdateCheckResponse> {
   const url = new URL("api/v1/updates/check", server.endsWith("/") ? server : `${server}/`);
-  const secure = url.protocol === "https:";
-  if (!secure && (input.tls?.pinSha256?.length || input.tls?.clientCert)) {
+  if (url.protocol !== "https:" && (input.tls?.pinSha256?.length || input.tls?.clientCert)) {
     throw new UsageError(`${server} is not https: a pinned key or client certificate needs TLS`);
   }
-  const options = {
-    ...(secure ? httpsOptions(input.tls) : {}),
-    headers: {
-      "user-agent": "pinline",
-      "X-Current-Version": input.current,
-      "X-Channel": input.channel,
-      ...headers,
-    },
-    timeout: 10_000,
-  };
-  return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).get(url, options, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        if (response.statusCode === 200 && body && typeof body === "object") {
-          resolve(body as UpdateCheckResponse);
-          return;
-        }
-        const message =
-          body && typeof body === "object" && "message" in body ? String(body.message) : text;
-        reject(
-          new RefusedError(`${url.href} answered ${response.statusCode}: ${message.slice(0, 500)}`),
-        );
-      });
+  let response: IncomingMessage;
+  try {
+    response = await httpGet(url, {
+      ...(input.tls ? { tls: input.tls } : {}),
+      headers: { "X-Current-Version": input.current, "X-Channel": input.channel, ...headers },
     });
-    request.once("timeout", () => request.destroy(new Error(`${url.href}: no answer in 10 s`)));
-    request.once("error", (error) =>
-      reject(new RefusedError(`cannot reach ${url.href}: ${error.message}`)),
-    );
-  });
+  } catch (error) {
+    throw new RefusedError(`cannot reach ${url.href}: ${(error as Error).message}`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (response.statusCode === 200 && body && typeof body === "object")
+    return body as UpdateCheckResponse;
+  const message =
+    body && typeof body === "object" && "message" in body ? String(body.message) : text;
+  throw new RefusedError(`${url.href} answered ${response.statusCode}: ${message.slice(0, 500)}`);
 }

@@ -6,7 +6,7 @@
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync } from "node:fs";
-import http from "node:http";
+import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,10 +24,10 @@ export interface TlsOptions {
   /** Accepted SHA-256 hashes of the server's public key (SubjectPublicKeyInfo), base64. */
   pinSha256?: readonly string[];
   /** PEM client certificate and key, for a server that asks for one (mutual TLS). */
-  clientCert?: string;
-  clientKey?: string;
+  clientCert?: string | Buffer | undefined;
+  clientKey?: string | Buffer | undefined;
   /** PEM CA certificates to trust instead of the system's. */
-  ca?: string;
+  ca?: string | Buffer | undefined;
 }
 
 export interface FeedSource {
@@ -136,29 +136,41 @@ class FeedFetcher extends BaseFetcher {
     });
   }
 
-  private get(url: string): Promise<Readable> {
-    const secure = url.startsWith("https:");
-    const options = {
-      ...(secure ? httpsOptions(this.tls) : {}),
-      headers: { "user-agent": "pinline", ...this.headers },
-      timeout: this.timeoutMs,
-    };
-    return new Promise((resolvePromise, reject) => {
-      const request = (secure ? https : http).get(url, options, (response) => {
-        const status = response.statusCode ?? 0;
-        if (status === 200) {
-          resolvePromise(response);
-          return;
-        }
-        response.resume();
-        reject(new DownloadHTTPError(`GET ${url} answered ${status}`, status));
-      });
-      request.once("timeout", () =>
-        request.destroy(new Error(`GET ${url}: no answer within ${this.timeoutMs} ms`)),
-      );
-      request.once("error", reject);
+  private async get(url: string): Promise<Readable> {
+    const response = await httpGet(url, {
+      tls: this.tls,
+      headers: this.headers,
+      timeoutMs: this.timeoutMs,
     });
+    const status = response.statusCode ?? 0;
+    if (status === 200) return response;
+    response.resume();
+    throw new DownloadHTTPError(`GET ${url} answered ${status}`, status);
   }
+}
+
+/**
+ * GET over http or https (with httpsOptions: TLS 1.3, pinned key, client certificate): the
+ * response whatever its status, or an error when there is none within `timeoutMs`.
+ */
+export function httpGet(
+  url: string | URL,
+  options: { tls?: TlsOptions; headers?: Readonly<Record<string, string>>; timeoutMs?: number },
+): Promise<IncomingMessage> {
+  const secure = new URL(url).protocol === "https:";
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const requestOptions = {
+    ...(secure ? httpsOptions(options.tls) : {}),
+    headers: { "user-agent": "pinline", ...options.headers },
+    timeout: timeoutMs,
+  };
+  return new Promise((resolvePromise, reject) => {
+    const request = (secure ? https : http).get(url, requestOptions, resolvePromise);
+    request.once("timeout", () =>
+      request.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)),
+    );
+    request.once("error", reject);
+  });
 }
 
 /** Puts the trusted root into an empty cache: the given file, or a folder feed's first root. */

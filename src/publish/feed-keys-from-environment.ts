@@ -1,7 +1,7 @@
 /**
  * The feed's signing keys in a workflow: one secret per role, mapped by the workflow to
- * PINLINE_FEED_ROOT_KEY, …_TARGETS_KEY, …_SNAPSHOT_KEY, …_TIMESTAMP_KEY (PKCS#8 PEM). Every line
- * of every key is handed to `mask` before anything else can print it.
+ * PINLINE_FEED_ROOT_KEY, …_TARGETS_KEY, …_SNAPSHOT_KEY, …_TIMESTAMP_KEY (PKCS#8 PEM). Every key
+ * is handed to `mask` (which masks it line by line) before anything else can print it.
  */
 import { UsageError } from "../core/errors.js";
 import type { FeedKeys } from "../feed/keys.js";
@@ -15,7 +15,7 @@ export function feedKeysFromEnvironment(
   for (const role of FEED_KEY_ROLES) {
     const pem = env[feedKeyVariable(role)];
     if (!pem?.trim()) continue;
-    for (const line of pem.split(/\r?\n/)) if (line.trim()) mask(line.trim());
+    mask(pem);
     keys[role] = pem;
   }
   const missing = FEED_KEY_ROLES.filter((role) => keys[role] === undefined).map(feedKeyVariable);

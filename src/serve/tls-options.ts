@@ -15,7 +15,8 @@ export interface ServerTls {
   clientCa?: string | undefined;
 }
 
-function readPem(file: string, what: string): Buffer {
+/** A PEM file; UsageError naming it when it cannot be read. */
+export function readPem(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {

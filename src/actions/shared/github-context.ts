@@ -3,15 +3,11 @@
  * root, and the event payload the runner wrote to GITHUB_EVENT_PATH.
  */
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import * as core from "@actions/core";
 import { connectForge } from "../../github/connect-forge.js";
 import type { Forge } from "../../github/forge.js";
 
-export function actionRoot(): string {
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  return resolve(workspace, core.getInput("root") || ".");
-}
+export { actionRoot } from "./workspace.js";
 
 export function actionForge(root: string): Forge {
   const token = core.getInput("github-token", { required: true });

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { UsageError } from "../../core/errors.js";
@@ -22,15 +21,6 @@ interface CheckOptions {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function readPem(file: string | undefined, what: string): string | undefined {
-  if (!file) return undefined;
-  try {
-    return readFileSync(resolve(file), "utf8");
-  } catch (error) {
-    throw new UsageError(`cannot read the ${what} ${file}: ${(error as Error).message}`);
-  }
-}
 
 export function checkCommand(io: Io): Command {
   return new Command("check")
@@ -65,6 +55,9 @@ export function checkCommand(io: Io): Command {
       if (Boolean(options.clientCert) !== Boolean(options.clientKey))
         throw new UsageError("--client-cert and --client-key go together");
       const { checkUpdate } = await import("../../feed/check-update.js");
+      const { readPem: read } = await import("../../serve/tls-options.js");
+      const readPem = (file: string | undefined, what: string) =>
+        file ? read(resolve(file), what) : undefined;
       const tls = {
         pinSha256: options.pinSha256,
         clientCert: readPem(options.clientCert, "client certificate"),
