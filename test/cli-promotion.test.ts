@@ -8,9 +8,11 @@ import { gitExample, removeCopies, runPinline, runPinlineAsync } from "./harness
 import { hoursAfter, type PromotionRepo, startPromotionRepo } from "./harness/promotion-repo.js";
 
 const RULES = [
+  "policy",
   "approvals",
   "signatures",
   "blocked versions",
+  "revert hold",
   "channel",
   "upgrade path",
   "stage order",

@@ -5,9 +5,11 @@
  */
 import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GateVerdict } from "../src/core/gates/gate-input.js";
 import { GATE_CHECK_NAME, gatePullRequest } from "../src/gate/evaluate-pull-request.js";
+import type { Forge } from "../src/github/forge.js";
 import { edit, removeCopies } from "./harness/example-repo.js";
 import { hoursAfter, type PromotionRepo, startPromotionRepo } from "./harness/promotion-repo.js";
 
@@ -207,7 +209,7 @@ describe("soak, stages, versions, window", () => {
     expect(verdict(run, "signatures").status).toBe("fail");
   });
 
-  it("fails a release that does not support the platform the pin declares", async () => {
+  it("refuses a promotion that also moves its pin to another platform: platform is the base's", async () => {
     branches += 1;
     const branch = `promote-old-k8s-${branches}`;
     const text = repo
@@ -226,10 +228,10 @@ describe("soak, stages, versions, window", () => {
       title: "Promote canary on an old cluster",
     });
     const run = await gate(data.number);
-    expect(verdict(run, "compatibility")).toMatchObject({
-      status: "fail",
-      reason: "kubernetes 1.25 is outside 1.26+, 1.27, 1.28, 1.29",
-    });
+    expect(run.report.status).toBe("fail");
+    expect(run.report.problems[0]).toContain(
+      "environments/production-canary.yaml changes platform.kubernetes besides version",
+    );
   });
 
   it("fails a nightly on a stable-only environment", async () => {
@@ -250,6 +252,32 @@ describe("soak, stages, versions, window", () => {
     expect(window.until).toEqual(new Date("2024-03-16T02:00:00Z"));
     expect(window.reason).toContain("it opens Sat 2024-03-16 02:00 UTC");
     expect(run.report.status).toBe("waiting");
+  });
+});
+
+describe("a head that moves while it is judged", () => {
+  it("judges the head it read the files of: a push while the files are read is judged again", async () => {
+    const pr = await promoteCanary();
+    const branch = `promote-canary-${branches}`;
+    let moved: string | undefined;
+    // The forge as GitHub answers it, with a push landing right after the file list is read.
+    const forge: Forge = Object.create(repo.forge);
+    forge.listPullRequestFiles = async (number) => {
+      const files = await repo.forge.listPullRequestFiles(number);
+      moved ??= await repo.sim.commitFiles(
+        branch,
+        {
+          "environments/production-canary.yaml": `${repo.pinWith("production-canary", "2.4.1")}# moved\n`,
+        },
+        { author: "dana", message: "Move the head" },
+      );
+      return files;
+    };
+    const run = await gatePullRequest({ root, forge, number: pr.number, now: NOW });
+    expect(moved).toBeDefined();
+    expect(run.pullRequest.headSha).toBe(moved);
+    expect(checkRunsOf(pr.headSha)).toEqual([]);
+    expect(checkRunsOf(moved ?? "")).toHaveLength(1);
   });
 });
 
@@ -275,11 +303,11 @@ describe("what the gate refuses to judge", () => {
     const run = await gate(data.number);
     expect(run.report.status).toBe("fail");
     expect(run.report.problems.join("\n")).toContain(
-      "policies/production.yaml is not an environment pin",
+      "policies/production.yaml is not a promotion: a promotion PR changes only `version`",
     );
   });
 
-  it("passes a PR that changes no pin, saying there is nothing to gate", async () => {
+  it("passes a PR that changes neither a pin nor configuration, saying there is nothing to gate", async () => {
     branches += 1;
     const branch = `docs-${branches}`;
     await repo.sim.commitFiles(branch, { "docs/notes.md": "hello\n" }, { author: "dana" });
@@ -294,14 +322,15 @@ describe("what the gate refuses to judge", () => {
     expect(run.report).toMatchObject({ status: "pass", problems: [], evaluations: [] });
     const [check] = repo.sim.state.checkRuns.filter((c) => c.headSha === run.pullRequest.headSha);
     expect(check).toMatchObject({ conclusion: "success" });
-    expect(check?.output.title).toBe("No environment pin changed");
+    expect(check?.output.title).toBe("No environment pin or configuration changed");
   });
 });
 
 // Last: it records a failed deployment in qa, which every later promotion would inherit.
 describe("deployments", () => {
   it("counts soak from the successful deployment, and a failed one interrupts it", async () => {
-    const octokit = repo.as("ci");
+    // The deploy workflow records deployments with the release App's token (deployments: write).
+    const octokit = new Octokit({ baseUrl: repo.sim.url, auth: repo.tokens.bot });
     const where = { owner: repo.sim.owner, repo: repo.sim.repo };
     repo.sim.setClock(() => hoursAfter(SOAK_START, 2));
     const { data: deployment } = await octokit.rest.repos.createDeployment({

@@ -85,8 +85,12 @@ describe("OctokitForge", () => {
     expect(await github.isTeamMember("@acme/release-managers", "rita")).toBe(false);
   });
 
-  it("publishes a check run once per commit and name, updating it afterwards", async () => {
-    const github = forge();
+  it("writes check runs with an App's token, and explains GitHub refusing a personal token", async () => {
+    sim.addApp("pinline-gate", { permissions: { checks: "write", contents: "read" } });
+    const app = new OctokitForge(
+      createOctokit({ token: sim.installationToken("pinline-gate"), baseUrl: sim.url }),
+      { owner: sim.owner, repo: sim.repo },
+    );
     const output = {
       name: "pinline/gate",
       headSha: head,
@@ -94,19 +98,33 @@ describe("OctokitForge", () => {
       summary: "first",
       status: "in_progress" as const,
     };
-    const first = await github.publishCheckRun(output);
-    const second = await github.publishCheckRun({
-      ...output,
-      status: "completed",
-      conclusion: "success",
-      summary: "second",
+    const created = await app.createCheckRun(output);
+    expect(created).toMatchObject({ status: "in_progress", appSlug: "pinline-gate" });
+    await app.updateCheckRun(created.id, { ...output, status: "completed", conclusion: "success" });
+    const [listed] = await app.listCheckRuns(head, "pinline/gate");
+    expect(listed).toMatchObject({ id: created.id, status: "completed", conclusion: "success" });
+    // Only GitHub Apps write check runs (docs.github.com/en/rest/guides/using-the-rest-api-to-interact-with-checks).
+    const refused = forge().createCheckRun(output);
+    await expect(refused).rejects.toThrow("GitHub refused to write the check run");
+    await expect(refused).rejects.toMatchObject({
+      hint: expect.stringContaining("only a GitHub App can write check runs"),
     });
-    expect(first.created).toBe(true);
-    expect(second).toEqual({ id: first.id, created: false });
-    const runs = sim.state.checkRuns.filter((c) => c.headSha === head && c.name === "pinline/gate");
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ status: "completed", conclusion: "success" });
-    expect(runs[0]?.output.summary).toBe("second");
+  });
+
+  it("reads a commit directly and who pushed it from GitHub's record of pushes", async () => {
+    const github = forge();
+    const pushed = await sim.commitFiles(
+      "pushed-by-rita",
+      { "notes/rita.md": "hi\n" },
+      { author: "dana", pusher: "rita", message: "Notes\n\nPinline-Retry: 2.4.2" },
+    );
+    const commit = await github.getCommit(pushed);
+    expect(commit).toMatchObject({ sha: pushed, authorLogin: "dana" });
+    expect(commit.message).toContain("Pinline-Retry: 2.4.2");
+    expect(await github.findPusher("pushed-by-rita", pushed)).toEqual({ login: "rita" });
+    expect(await github.findPusher("pushed-by-rita", head)).toEqual({
+      unknown: "GitHub has no record of a push of it to pushed-by-rita",
+    });
   });
 
   it("finds the pull requests of a commit, in GitHub's shape", async () => {

@@ -3,6 +3,7 @@
  * and every response it served checked against GitHub's OpenAPI description at the end.
  */
 import { execFileSync } from "node:child_process";
+import { createSign } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,10 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let sim: GitHubSimulator;
 let work: string;
 let seedSha: string;
-/** Clients per user: `author` opens pull requests, alice and bob review, `reader` may only read. */
+/**
+ * Clients per user: `author` opens pull requests, alice and bob review, `reader` may only read;
+ * `bot` is an installation token of the "pinline-bot" GitHub App (its bot: pinline-bot[bot]).
+ */
 let gh: Record<"author" | "alice" | "bob" | "reader" | "maintainer" | "bot", Octokit>;
 let repo: { owner: string; repo: string };
 
@@ -61,13 +65,24 @@ beforeAll(async () => {
     now += 1000;
     return new Date(now);
   });
+  sim.addApp("pinline-bot", {
+    permissions: {
+      checks: "write",
+      contents: "write",
+      pull_requests: "write",
+      issues: "write",
+      deployments: "write",
+      statuses: "write",
+      members: "read",
+    },
+  });
   gh = {
     author: client(sim.addUser("author")),
     alice: client(sim.addUser("alice")),
     bob: client(sim.addUser("bob", { permission: "admin" })),
     reader: client(sim.addUser("reader", { permission: "read" })),
     maintainer: client(sim.addUser("maintainer", { permission: "maintain" })),
-    bot: client(sim.addUser("pinline-bot[bot]", { type: "Bot" })),
+    bot: client(sim.installationToken("pinline-bot")),
   };
   sim.addUser("triager", { permission: "triage" });
   sim.addTeam(sim.owner, "release-managers", ["alice", "bob"]);
@@ -180,8 +195,10 @@ describe("GitHub simulator", () => {
     expect(updated.status).toBe(200);
     expect(updated.data.commit.sha).toBe(git("rev-parse", "contents"));
     expect(git("show", "contents:releases/app.yaml")).toBe("version: 1.2.0");
+    // GitHub's web commits carry the account's id+login noreply address.
+    const maintainerId = sim.state.users.get("maintainer")?.id;
     expect(git("log", "-1", "--format=%an <%ae>|%cn|%s", "contents")).toBe(
-      "maintainer <maintainer@users.noreply.github.com>|maintainer|Promote app to 1.2.0",
+      `maintainer <${maintainerId}+maintainer@users.noreply.github.com>|maintainer|Promote app to 1.2.0`,
     );
 
     const createdFile = await gh.maintainer.rest.repos.createOrUpdateFileContents({
@@ -512,7 +529,7 @@ describe("GitHub simulator", () => {
     expect(run).toMatchObject({
       status: "in_progress",
       conclusion: null,
-      app: { slug: "github-actions" },
+      app: { slug: "pinline-bot" },
     });
     expect(run.started_at).toMatch(/^2024-03-15T/);
     const { data: done } = await gh.bot.rest.checks.update({
@@ -859,6 +876,60 @@ describe("GitHub simulator", () => {
     expect(new Set(all.map((pull) => pull.number)).size).toBe(sim.state.pulls.length);
   });
 
+  // The App endpoints actions/create-github-app-token calls
+  // (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-an-installation-access-token-for-a-github-app),
+  // rulesets (https://docs.github.com/en/rest/repos/rules) and the activity log
+  // (https://docs.github.com/en/rest/repos/repos#list-repository-activities); their rules are
+  // tested in github-simulator-security.test.ts.
+  it("serves GitHub Apps' endpoints, rulesets and the activity log", async () => {
+    const app = sim.addApp("minter", {
+      permissions: { contents: "read", administration: "write" },
+    });
+    const seconds = Math.floor(Date.now() / 1000);
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const unsigned = `${encode({ alg: "RS256", typ: "JWT" })}.${encode({ iat: seconds - 60, exp: seconds + 540, iss: app.id })}`;
+    const signature = createSign("RSA-SHA256").update(unsigned).sign(app.privateKey, "base64url");
+    const asApp = client(`${unsigned}.${signature}`);
+    expect((await asApp.rest.apps.getAuthenticated()).data?.slug).toBe("minter");
+    const { data: installation } = await asApp.rest.apps.getRepoInstallation(repo);
+    expect(installation.id).toBe(app.installationId);
+    expect((await asApp.rest.apps.getUserInstallation({ username: sim.owner })).data.app_slug).toBe(
+      "minter",
+    );
+    const { data: minted } = await asApp.rest.apps.createInstallationAccessToken({
+      installation_id: installation.id,
+      repositories: [sim.repo],
+    });
+    const minter = client(minted.token);
+
+    const { data: ruleset } = await minter.rest.repos.createRepoRuleset({
+      ...repo,
+      name: "releases",
+      enforcement: "active",
+      conditions: { ref_name: { include: ["refs/heads/release/**"], exclude: [] } },
+      rules: [{ type: "deletion" }],
+    });
+    expect((await minter.rest.repos.getRepoRulesets(repo)).data.map((r) => r.id)).toEqual([
+      ruleset.id,
+    ]);
+    expect(
+      (await minter.rest.repos.getRepoRuleset({ ...repo, ruleset_id: ruleset.id })).data.name,
+    ).toBe("releases");
+    const { data: rules } = await minter.rest.repos.getBranchRules({
+      ...repo,
+      branch: "release/app-1.3.0",
+    });
+    expect(rules).toEqual([expect.objectContaining({ type: "deletion", ruleset_id: ruleset.id })]);
+
+    const { data: activity } = await minter.rest.repos.listActivities({
+      ...repo,
+      ref: "main",
+      per_page: 2,
+    });
+    expect(activity[0]).toMatchObject({ ref: "refs/heads/main", after: git("rev-parse", "main") });
+    expect((await minter.rest.apps.revokeInstallationAccessToken()).status).toBe(204);
+  });
+
   it("clones the bare repository for code that reads local git", () => {
     const target = join(work, "clone");
     sim.clone(target);
@@ -986,5 +1057,15 @@ const ENDPOINTS = [
   "GET /repos/{owner}/{repo}/deployments/{deployment_id}",
   "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
   "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /app",
+  "GET /repos/{owner}/{repo}/installation",
+  "GET /users/{username}/installation",
+  "POST /app/installations/{installation_id}/access_tokens",
+  "DELETE /installation/token",
+  "POST /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/activity",
   "POST /graphql",
 ];

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edit, removeCopies } from "./harness/example-repo.js";
 import { hoursAfter, type PromotionRepo, startPromotionRepo } from "./harness/promotion-repo.js";
 import { runActionAsync } from "./harness/runner.js";
-import { pullRequestEvent, pullRequestReviewEvent } from "./harness/webhook-payload.js";
+import { pullRequestEvent, workflowRunEvent } from "./harness/webhook-payload.js";
 
 let repo: PromotionRepo;
 let workspace: string;
@@ -51,14 +51,14 @@ async function approve(person: "alice" | "bob" | "carol", number: number) {
 }
 
 describe("actions/gate", () => {
-  it("judges the PR of a pull_request event into one check run, with a table and a picture", async () => {
+  it("judges the PR of a pull_request_target event into one check run, with a table and a picture", async () => {
     const pr = await repo.openPinPr("promote-canary", { "production-canary": "2.4.1" });
     await approve("alice", pr.number);
     await approve("bob", pr.number);
     const run = await runActionAsync("gate", {
       workspace,
       inputs: { "github-token": repo.tokens.bot },
-      eventName: "pull_request",
+      eventName: "pull_request_target",
       event: pullRequestEvent("opened", {
         owner: repo.sim.owner,
         repo: repo.sim.repo,
@@ -88,33 +88,37 @@ describe("actions/gate", () => {
     expect(logged.join("\n")).not.toContain(repo.tokens.bot);
   });
 
-  it("remembers who pushed the head commit, whose approval then never counts", async () => {
-    // alice pushes a commit that dana authored (a cherry-pick): only the webhook knows it was alice.
-    const pr = await repo.openPinPr("promote-cherry", { "production-canary": "2.4.1" });
-    const target = {
+  it("knows who pushed the head commit from GitHub's record, whatever the event says", async () => {
+    // alice pushes a commit that dana authored (a cherry-pick): GitHub's record of pushes says so.
+    const headSha = await repo.sim.commitFiles(
+      "promote-cherry",
+      { "environments/production-canary.yaml": repo.pinWith("production-canary", "2.4.1") },
+      { author: "dana", pusher: "alice", message: "Promote canary (cherry-picked)" },
+    );
+    const { data } = await repo.as("dana").rest.pulls.create({
       owner: repo.sim.owner,
       repo: repo.sim.repo,
-      number: pr.number,
-      headSha: pr.headSha,
-      headRef: "promote-cherry",
-    };
-    const pushed = await runActionAsync("gate", {
-      workspace,
-      inputs: { "github-token": repo.tokens.bot },
-      eventName: "pull_request",
-      event: pullRequestEvent("synchronize", { ...target, sender: "alice" }),
-      env: env(),
+      head: "promote-cherry",
+      base: "main",
+      title: "Promote canary",
     });
-    expect(pushed.stderr).toBe("");
-    await approve("alice", pr.number);
-    await approve("bob", pr.number);
+    await approve("alice", data.number);
+    await approve("bob", data.number);
     const reviewed = await runActionAsync("gate", {
       workspace,
       inputs: { "github-token": repo.tokens.bot },
-      eventName: "pull_request_review",
-      event: pullRequestReviewEvent({ ...target, sender: "bob" }),
+      eventName: "workflow_run",
+      event: workflowRunEvent({
+        owner: repo.sim.owner,
+        repo: repo.sim.repo,
+        workflow: "gate-review",
+        headSha,
+        headBranch: "promote-cherry",
+        event: "pull_request_review",
+      }),
       env: env(),
     });
+    expect(reviewed.stderr).toBe("");
     expect(reviewed.outputs.status).toBe("waiting");
     expect(reviewed.summary).toContain("alice pushed the head commit");
     expect(reviewed.summary).toContain("1 of 2 approvals: bob");

@@ -1,48 +1,53 @@
 import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
 import { type GateRun, gatePullRequest } from "../gate/evaluate-pull-request.js";
+import { selectPullRequests } from "../gate/select-pull-requests.js";
 import { renderGateSummary } from "../notify/gate-summary.js";
 import { actionForge, actionRoot, readEvent, runUrl } from "./shared/github-context.js";
 
+function list(name: string): string[] {
+  return core
+    .getInput(name)
+    .split(/[\s,]+/)
+    .filter(Boolean);
+}
+
 /**
- * actions/gate: on pull_request and pull_request_review, judges that PR; on a schedule (or a
- * manual run without `pr`), every open PR that changes a pin — so soak and maintenance windows
- * clear without anyone pushing. Each PR gets one `pinline/gate` check run. The step fails when
- * a PR is blocked; waiting is not a failure.
+ * actions/gate: judges the PRs the event names (pull_request_target: that PR; workflow_run:
+ * the open PRs with the relayed head; schedule, push, dispatch without `pr`: every open PR)
+ * into one `pinline/gate` check run per head commit. The step fails when a PR is blocked;
+ * waiting is not a failure.
  */
 async function run(): Promise<void> {
   const root = actionRoot();
   const forge = actionForge(root);
-  const event = readEvent() as {
-    action?: string;
-    sender?: { login?: string };
-    pull_request?: { number?: number; head?: { sha?: string } };
-  };
-  // A push to the PR's branch arrives as opened / synchronize / reopened, sent by the pusher.
-  const pushed = ["opened", "synchronize", "reopened"].includes(event.action ?? "");
-  const sha = event.pull_request?.head?.sha;
-  const login = event.sender?.login;
-  const pushedBy = pushed && sha && login ? { sha, login } : undefined;
   const given = core.getInput("pr");
-  let numbers: number[];
-  if (given) numbers = [Number(given)];
-  else if (event.pull_request?.number) numbers = [event.pull_request.number];
-  else {
-    const open = await forge.listOpenPullRequests();
-    numbers = [];
-    for (const pull of open) {
-      const files = await forge.listPullRequestFiles(pull.number);
-      if (files.some((f) => f.path.startsWith("environments/"))) numbers.push(pull.number);
-    }
-    core.info(`open PRs changing pins: ${numbers.map((n) => `#${n}`).join(", ") || "none"}`);
-  }
+  const selection = await selectPullRequests(forge, {
+    name: process.env.GITHUB_EVENT_NAME ?? "",
+    payload: readEvent(),
+    pr: given ? Number(given) : undefined,
+  });
+  core.info(`judging ${selection.why}`);
   const runs: GateRun[] = [];
-  for (const number of numbers) {
-    const result = await gatePullRequest({ root, forge, number, detailsUrl: runUrl(), pushedBy });
-    core.info(`#${number}: ${result.report.status}`);
+  const judged = new Set<number>();
+  for (const number of selection.numbers) {
+    if (judged.has(number)) continue;
+    const result = await gatePullRequest({
+      root,
+      forge,
+      number,
+      detailsUrl: runUrl(),
+      protectedBranches: list("protected-branches"),
+      configurationPaths: list("configuration-paths"),
+      appSlug: core.getInput("app-slug") || undefined,
+    });
+    for (const n of [number, ...result.pullRequests]) judged.add(n);
+    core.info(
+      `#${number}: ${result.report.status} (check run ${result.checkRun?.action ?? "not written"})`,
+    );
     runs.push(result);
     core.summary.addRaw(
-      `## pinline gate: PR #${number}\n\n${renderGateSummary(result.report)}\n\n`,
+      `## pinline gate: PR #${result.pullRequest.number}\n\n${renderGateSummary(result.report)}\n\n`,
     );
   }
   await core.summary.write();
@@ -53,12 +58,13 @@ async function run(): Promise<void> {
       ? "waiting"
       : "pass";
   core.setOutput("status", status);
-  core.setOutput("pull-requests", numbers.join(","));
+  core.setOutput("pull-requests", [...judged].sort((a, b) => a - b).join(","));
   const blocked = runs
     .filter((r) => r.report.status === "fail")
     .map((r) => `#${r.pullRequest.number}`);
-  if (blocked.length > 0)
+  if (blocked.length > 0) {
     core.setFailed(`pinline gate: blocked: ${blocked.join(", ")} (see the pinline/gate check)`);
+  }
 }
 
 run().catch((error: unknown) => {

@@ -5,7 +5,7 @@ import { table } from "./io.js";
 const MARK = { pass: "✓ pass", waiting: "… waiting", fail: "✗ fail" } as const;
 
 /** Every rule of one evaluation as a terminal table. */
-export function printVerdicts(evaluation: PinEvaluation): string {
+export function printVerdicts(evaluation: Pick<PinEvaluation, "verdicts">): string {
   return table([
     ["rule", "verdict", "until", "reason"],
     ...evaluation.verdicts.map((v) => [

@@ -140,6 +140,7 @@ export interface Policy {
    */
   appliesTo: [string, ...string[]];
   approval?: ApprovalPolicy;
+  configurationApproval?: ApprovalPolicy;
   testing?: TestingPolicy;
   /**
    * Versions or semver ranges that may never be promoted: "2.4.2", ">=2.6.0 <2.6.3".
@@ -166,15 +167,15 @@ export interface Policy {
 }
 export interface ApprovalPolicy {
   /**
-   * How many distinct approvals a promotion needs.
+   * How many distinct approvals are needed (0: none).
    */
   required: number;
   /**
-   * Users ("alice") or teams ("@acme/release-managers") whose approvals count.
+   * Users ("alice") or teams ("@acme/release-managers") whose approvals count. Bot accounts count only when listed here by login ("release-bot[bot]").
    */
   approvers?: string[];
   /**
-   * The PR author and the last pusher never count as approvers.
+   * The PR author and whoever pushed the head commit never count as approvers.
    */
   preventSelfReview?: boolean;
 }

@@ -11,6 +11,11 @@ import { planUpgrade, type UpgradeCandidate } from "./plan-upgrade.js";
 import type { Policy } from "./schema-types.js";
 import { compareVersions, tryParseVersion } from "./version.js";
 
+function isHeld(held: readonly string[] | undefined, version: string): boolean {
+  const canonical = tryParseVersion(version)?.canonical;
+  return (held ?? []).some((entry) => tryParseVersion(entry)?.canonical === canonical);
+}
+
 export interface UpdateChoice {
   /** The version to promote now: the newest, or the first step towards it. */
   next: string;
@@ -40,16 +45,19 @@ export function eligibleUpdates(input: {
 
 /**
  * The update to propose, or undefined when the environment already runs the newest eligible
- * release (or nothing newer is reachable — `unreachable` then says why).
+ * release (or nothing newer is reachable — `unreachable` then says why). Versions `held` in the
+ * environment after a revert are never proposed (core/revert-hold.ts).
  */
 export function selectUpdate(input: {
   current: string;
   channel: string;
   policies: readonly Policy[];
   releases: readonly UpgradeCandidate[];
+  held?: readonly string[] | undefined;
 }): UpdateChoice | { unreachable: string } | undefined {
   const eligible = eligibleUpdates(input).filter(
-    (release) => compareVersions(release.version, input.current) > 0,
+    (release) =>
+      compareVersions(release.version, input.current) > 0 && !isHeld(input.held, release.version),
   );
   const newest = eligible.sort((a, b) => compareVersions(b.version, a.version))[0];
   if (!newest) return undefined;

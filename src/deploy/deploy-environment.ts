@@ -21,6 +21,7 @@ import { runHealthCheck } from "../health/run-health-check.js";
 import { buildCatalog, type Catalog, policiesOf, releaseOf, requirePin } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
 import { previousPinVersion } from "../repo/read-pin-history.js";
+import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { ALREADY_IN_PROGRESS, acquireDeployLock } from "./deploy-lock.js";
 import type { DeployReport, HealthMeasurement, StepName, StepRecord } from "./deploy-report.js";
 import { commitRevert, openRevert, type RevertRequest } from "./open-revert.js";
@@ -274,6 +275,7 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployRepor
   const now = input.now ?? (() => new Date());
   const startedAt = now();
   const tree = await loadTree(input.root);
+  requireSoundGovernance(tree, "deploy");
   const catalog = buildCatalog(tree);
   const { file, pin } = requirePin(catalog, input.environment);
   const to = pin.version;

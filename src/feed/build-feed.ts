@@ -44,6 +44,7 @@ import {
 import { parseDuration } from "../core/duration.js";
 import { PinlineError, UsageError } from "../core/errors.js";
 import { loadTree } from "../repo/load-tree.js";
+import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { feedTargets, stableJson } from "./feed-targets.js";
 import {
   type FeedKeys,
@@ -228,6 +229,7 @@ export async function buildFeed(options: BuildFeedOptions): Promise<BuiltFeed> {
   const previous = options.previous ? readPrevious(options.previous) : undefined;
 
   const tree = await loadTree(options.root);
+  requireSoundGovernance(tree, "feed build");
   const targetFiles = feedTargets(tree);
 
   const version = (previous?.version ?? 0) + 1;

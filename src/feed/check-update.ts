@@ -12,6 +12,7 @@ import { parseUpdateChannel } from "../core/channels.js";
 import { InvalidValueError, RefusedError, UsageError } from "../core/errors.js";
 import { parseVersion } from "../core/version.js";
 import { loadTree } from "../repo/load-tree.js";
+import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { type AnswerOptions, answerUpdateCheck, type UpdateCheckResponse } from "./answer-check.js";
 import { type FeedSource, httpGet, openFeed, type TlsOptions } from "./feed-client.js";
 import { type ChannelIndex, channelIndexPath, feedTargets } from "./feed-targets.js";
@@ -63,6 +64,7 @@ export async function checkUpdate(input: CheckUpdateInput): Promise<CheckedUpdat
   }
   if (!input.root) throw new UsageError("no feed, server or repository to check against");
   const tree = await loadTree(input.root);
+  requireSoundGovernance(tree, "check");
   const bytes = feedTargets(tree).get(channelIndexPath(input.channel));
   if (!bytes) {
     throw new UsageError(`the repository has no channel "${input.channel}"`, {

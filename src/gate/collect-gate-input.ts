@@ -17,9 +17,16 @@ import type {
   ReviewFacts,
   SignatureFacts,
 } from "../core/gates/gate-input.js";
-import type { EnvironmentPin, Policy } from "../core/schema-types.js";
+import { retriedVersions } from "../core/revert-hold.js";
+import type { ApprovalPolicy, EnvironmentPin, Policy } from "../core/schema-types.js";
 import { tryParseVersion } from "../core/version.js";
-import type { DeploymentInfo, Forge, PullRequestInfo } from "../github/forge.js";
+import type {
+  CommitInfo,
+  DeploymentInfo,
+  Forge,
+  PullRequestInfo,
+  Pusher,
+} from "../github/forge.js";
 import { type Catalog, releaseManifests, releaseOf } from "../repo/catalog.js";
 import { RELEASE_FILE } from "../repo/layout.js";
 import type { RepositoryTree } from "../repo/load-tree.js";
@@ -34,6 +41,11 @@ export interface PinChange {
   /** The pin on the base branch; absent for a new environment. */
   before?: EnvironmentPin | undefined;
   after: EnvironmentPin;
+}
+
+/** The pin whose stage, channel and platform the rules judge with: the base branch's. */
+function judgedPin(change: PinChange): EnvironmentPin {
+  return change.before ?? change.after;
 }
 
 function memo<K, V>(load: (key: K) => Promise<V>): (key: K) => Promise<V> {
@@ -119,31 +131,72 @@ export class GateFacts {
     return { commit, runs };
   }
 
-  async reviewFacts(
+  /**
+   * The head commit, read directly (a PR's commit list stops at 250 commits), and who pushed
+   * it: GitHub's record of pushes to the head branch, never an event's sender. A head in a
+   * fork, or a push GitHub has no record of, leaves the pusher unknown — then no approval
+   * counts.
+   */
+  private async headFacts(
     pull: PullRequestInfo,
-    policies: readonly NamedPolicy[],
-    pushers: readonly string[] = [],
-  ): Promise<ReviewFacts> {
+  ): Promise<{ commit: CommitInfo; pushers: string[]; pusherUnknown?: string }> {
     const forge = this.requireForge();
-    const [reviews, commits] = await Promise.all([
-      forge.listReviews(pull.number),
-      forge.listPullRequestCommits(pull.number),
+    const own = `${forge.repository.owner}/${forge.repository.repo}`.toLowerCase();
+    const fork =
+      pull.headRepository !== undefined && pull.headRepository.toLowerCase() !== own
+        ? pull.headRepository
+        : undefined;
+    const [commit, pusher] = await Promise.all([
+      forge.getCommit(pull.headSha),
+      fork
+        ? Promise.resolve<Pusher>({
+            unknown: `its branch is in the fork ${fork}, whose pushes GitHub records there, not here`,
+          })
+        : forge.findPusher(pull.headRef, pull.headSha),
     ]);
-    const head = commits.find((commit) => commit.sha === pull.headSha) ?? commits.at(-1);
-    const lastPushers = [
+    const pushers = [
       ...new Set(
-        [head?.authorLogin, head?.committerLogin, ...pushers].filter((login): login is string =>
-          Boolean(login),
-        ),
+        [
+          "login" in pusher ? pusher.login : undefined,
+          commit.authorLogin,
+          commit.committerLogin,
+        ].filter((login): login is string => Boolean(login)),
       ),
     ];
+    return "unknown" in pusher
+      ? { commit, pushers, pusherUnknown: pusher.unknown }
+      : { commit, pushers };
+  }
+
+  private readonly headCache = new Map<string, ReturnType<GateFacts["headFacts"]>>();
+
+  /** The head commit's facts, read once per pull request and head. */
+  private heads(pull: PullRequestInfo): ReturnType<GateFacts["headFacts"]> {
+    const key = `${pull.number}@${pull.headSha}`;
+    let facts = this.headCache.get(key);
+    if (!facts) {
+      facts = this.headFacts(pull);
+      this.headCache.set(key, facts);
+    }
+    return facts;
+  }
+
+  /** The versions the PR's head commit re-allows after a revert (`Pinline-Retry:`). */
+  async retriedBy(pull: PullRequestInfo): Promise<string[]> {
+    return retriedVersions((await this.heads(pull)).commit.message);
+  }
+
+  async reviewFacts(
+    pull: PullRequestInfo,
+    approvers: readonly (ApprovalPolicy | undefined)[],
+  ): Promise<ReviewFacts> {
+    const forge = this.requireForge();
+    const [reviews, head] = await Promise.all([forge.listReviews(pull.number), this.heads(pull)]);
     const reviewers = [...new Set(reviews.map((review) => review.user))];
     const permissions: Record<string, Permission> = {};
     for (const user of reviewers) permissions[user] = await this.permission(user);
     const teams = new Set(
-      policies.flatMap((named) =>
-        (named.policy.approval?.approvers ?? []).filter((a) => a.startsWith("@")),
-      ),
+      approvers.flatMap((approval) => (approval?.approvers ?? []).filter((a) => a.startsWith("@"))),
     );
     const teamMembers: Record<string, string[]> = {};
     for (const team of teams) {
@@ -156,7 +209,8 @@ export class GateFacts {
       pullRequest: pull.number,
       author: pull.author,
       headSha: pull.headSha,
-      lastPushers,
+      lastPushers: head.pushers,
+      ...(head.pusherUnknown !== undefined ? { pusherUnknown: head.pusherUnknown } : {}),
       reviews,
       permissions,
       teamMembers,
@@ -170,7 +224,7 @@ export class GateFacts {
       for (const name of named.policy.testing?.environments ?? []) names.add(name);
     }
     const stages = this.tree.rollout?.data?.stages ?? [];
-    const index = stages.findIndex((stage) => stage.name === change.after.stage);
+    const index = stages.findIndex((stage) => stage.name === judgedPin(change).stage);
     const previous = index > 0 ? stages[index - 1] : undefined;
     for (const environment of this.tree.environments) {
       if (previous && environment.data?.stage === previous.name) names.add(environment.name);
@@ -179,13 +233,13 @@ export class GateFacts {
   }
 
   /**
-   * `pushers`: who is known to have pushed the PR's head commit (the webhook's sender), besides
-   * the head commit's author and committer.
+   * Everything the rules judge one pin change on. `retry`: versions the promotion re-allows
+   * after a revert (from the PR's head commit, or `plan --retry`).
    */
   async collect(
     change: PinChange,
     pull?: PullRequestInfo,
-    pushers: readonly string[] = [],
+    retry: readonly string[] = [],
   ): Promise<GateInput> {
     const policies: NamedPolicy[] = this.catalog
       .policiesFor(change.environment)
@@ -219,15 +273,26 @@ export class GateFacts {
           )
         ).flat()
       : undefined;
+    // The fields the rules judge with come from the base branch: a promotion may not move its
+    // own environment to another stage, channel or platform to pass.
+    const judged = judgedPin(change);
+    const reviewed =
+      online && pull
+        ? await this.reviewFacts(
+            pull,
+            policies.map((p) => p.policy.approval),
+          )
+        : undefined;
+    const retried = pull && online ? [...retry, ...(await this.retriedBy(pull))] : [...retry];
     return {
       now: this.now,
       environment: change.environment,
-      stage: change.after.stage,
+      stage: judged.stage,
       from: change.before?.version ?? change.after.version,
       to: change.after.version,
       newEnvironment: change.before === undefined,
-      channel: change.after.update?.channel,
-      platform: change.after.platform as Record<string, string> | undefined,
+      channel: judged.update?.channel,
+      platform: judged.platform as Record<string, string> | undefined,
       release,
       releases,
       policies,
@@ -235,9 +300,10 @@ export class GateFacts {
       environmentsByStage,
       history,
       deployments,
-      review: online && pull ? await this.reviewFacts(pull, policies, pushers) : undefined,
+      review: reviewed,
       signatures: folder ? await this.signatures(folder) : undefined,
       compliance: online && folder ? await this.compliance(folder) : undefined,
+      retry: retried,
     };
   }
 }

@@ -1,98 +1,68 @@
 /**
- * `pinline gate --pr N`: every pin the pull request changes, judged against every rule with the
- * policies, releases and history of the base branch (the checkout) — never the PR's own
- * policies — and reported as ONE check run, `pinline/gate`. Anything that goes wrong while
- * judging fails the check (fail closed).
+ * `pinline gate --pr N`: judges a pull request with the base branch's policies, releases, keys
+ * and pin history — never the PR's own — and reports ONE verdict, the `pinline/gate` check run
+ * on its head commit (DESIGN §6):
+ * - only PRs into a protected branch can pass; GitHub reads required checks by head commit, so
+ *   the check carries the worst verdict of every open PR whose head is that commit;
+ * - a promotion changes only `version`; configuration changes need configuration approvals;
+ * - the files are pinned to the judged head and checked against GitHub's count;
+ * - a changed verdict is a new check run (publish-verdict.ts).
+ * Anything that goes wrong while judging fails the check (fail closed).
  */
 
+import picomatch from "picomatch";
 import { PinlineError } from "../core/errors.js";
-import type { GateStatus } from "../core/gates/gate-input.js";
+import { type ConfigurationChange, evaluateConfiguration } from "../core/gates/configuration.js";
+import type { GateStatus, GateVerdict, NamedPolicy } from "../core/gates/gate-input.js";
 import { clearsAt, evaluateGate, overallStatus } from "../core/gates/registry.js";
-import type { EnvironmentPin } from "../core/schema-types.js";
+import type { Policy } from "../core/schema-types.js";
 import type { Forge, PullRequestInfo } from "../github/forge.js";
 import {
+  type ConfigurationEvaluation,
   type GateReport,
   type PinEvaluation,
   renderGateSummary,
   renderGateTitle,
 } from "../notify/gate-summary.js";
-import { buildCatalog, type Catalog } from "../repo/catalog.js";
+import { buildCatalog } from "../repo/catalog.js";
 import { loadTree, type RepositoryTree } from "../repo/load-tree.js";
-import { checkDocument } from "../repo/read-document.js";
+import { requireSoundGovernance } from "../repo/require-sound-governance.js";
+import { openBaseTree } from "./base-tree.js";
+import { classifyChanges } from "./classify-changes.js";
 import { GateFacts, type PinChange } from "./collect-gate-input.js";
-import { headCommit } from "./read-git.js";
+import { type PublishedCheckRun, publishVerdict, verdictDigest } from "./publish-verdict.js";
+import { readPullRequestFiles } from "./read-pull-request.js";
 
 export const GATE_CHECK_NAME = "pinline/gate";
 
-const PIN_FILE = /^environments\/([a-z0-9][a-z0-9-]*)\.yaml$/;
+const SEVERITY: Record<GateStatus, number> = { pass: 0, waiting: 1, fail: 2 };
 
-/** Files a promotion PR may touch besides pins: none. Policies, releases and keys change in their own PRs. */
-function describeOtherFile(path: string): string {
-  return `${path} is not an environment pin: a promotion PR changes only environments/*.yaml, so that approvals of the promotion cannot carry a change of policy, release or key with them`;
-}
-
-async function readChanges(
-  forge: Forge,
-  pull: PullRequestInfo,
-  catalog: Catalog,
-): Promise<{ changes: PinChange[]; problems: string[] }> {
-  const files = await forge.listPullRequestFiles(pull.number);
-  const changes: PinChange[] = [];
-  const problems: string[] = [];
-  const touchesPins = files.some((file) => file.path.startsWith("environments/"));
-  for (const file of files) {
-    const match = PIN_FILE.exec(file.path);
-    if (!match) {
-      // A PR that changes no pin (a release, a policy, docs) is not a promotion: nothing to gate.
-      if (touchesPins) problems.push(describeOtherFile(file.path));
-      continue;
-    }
-    const name = match[1] as string;
-    if (file.status === "removed") {
-      problems.push(
-        `${file.path} is deleted: retiring an environment is not a promotion; do it in its own PR`,
-      );
-      continue;
-    }
-    if (file.previousPath && file.previousPath !== file.path) {
-      problems.push(
-        `${file.path} is renamed from ${file.previousPath}: rename environments in their own PR`,
-      );
-      continue;
-    }
-    const head = await forge.getFileText(file.path, pull.headSha);
-    if (!head) {
-      problems.push(`${file.path} could not be read at ${pull.headSha.slice(0, 7)}`);
-      continue;
-    }
-    const record = checkDocument("environment", file.path, { text: head.text });
-    const value = record.value as EnvironmentPin | undefined;
-    if (!record.valid || !value) {
-      const first = record.findings[0];
-      const where = first
-        ? `${first.file}:${first.line}:${first.column}: ${first.message}`
-        : file.path;
-      problems.push(`${where} (run pinline validate)`);
-      continue;
-    }
-    if (value.name !== name) {
-      problems.push(`${file.path} names environment "${value.name}": the name must match the file`);
-      continue;
-    }
-    changes.push({
-      environment: name,
-      file: file.path,
-      before: catalog.environments.get(name)?.data,
-      after: value,
-    });
-  }
-  return { changes, problems };
+function worst(statuses: readonly GateStatus[]): GateStatus {
+  return statuses.reduce<GateStatus>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "pass");
 }
 
 export interface GateRun {
+  /** The pull request the check run is written for (the first into a protected branch). */
   pullRequest: PullRequestInfo;
   report: GateReport;
-  checkRun: { id: number; created: boolean };
+  /** Undefined when the pull request is not open (nothing to gate). */
+  checkRun: PublishedCheckRun | undefined;
+  /** Every open pull request judged for this head commit. */
+  pullRequests: number[];
+}
+
+export interface GateOptions {
+  /** The checkout the gate runs from: the default branch, with full history. */
+  root: string;
+  forge: Forge;
+  now?: Date | undefined;
+  detailsUrl?: string | undefined;
+  /** Branch names or globs a PR may pass into; default: the repository's default branch. */
+  protectedBranches?: readonly string[] | undefined;
+  /** More paths (globs) whose changes are configuration changes (the gate's own code). */
+  configurationPaths?: readonly string[] | undefined;
+  /** The gate App's slug: only its own check runs are its verdicts. */
+  appSlug?: string | undefined;
 }
 
 /** What the gate concluded, as a check run status. */
@@ -110,25 +80,26 @@ export function reportFor(
   tree: RepositoryTree,
   evaluations: PinEvaluation[],
   problems: string[],
+  configuration?: ConfigurationEvaluation,
 ): GateReport {
-  const statuses: GateStatus[] = [
+  const status = worst([
     ...evaluations.map((e) => e.status),
+    ...(configuration ? [configuration.status] : []),
     ...(problems.length > 0 ? (["fail"] as const) : []),
-  ];
-  const status = statuses.includes("fail")
-    ? "fail"
-    : statuses.includes("waiting")
-      ? "waiting"
-      : "pass";
+  ]);
   const untils = evaluations.filter((e) => e.status === "waiting").map((e) => e.until);
   const until =
-    status === "waiting" && untils.every((u) => u !== undefined)
+    status === "waiting" &&
+    configuration?.status !== "waiting" &&
+    untils.length > 0 &&
+    untils.every((u) => u !== undefined)
       ? new Date(Math.max(...untils.map((u) => (u as Date).getTime())))
       : undefined;
   return {
     status,
     evaluations,
     problems,
+    ...(configuration ? { configuration } : {}),
     stages: tree.rollout?.data?.stages ?? [],
     pins: tree.environments.flatMap((e) =>
       e.data ? [{ name: e.name, stage: e.data.stage, version: e.data.version }] : [],
@@ -137,18 +108,22 @@ export function reportFor(
   };
 }
 
+function failedReport(problems: string[]): GateReport {
+  return { status: "fail", evaluations: [], problems, stages: [], pins: [] };
+}
+
 export async function evaluateChange(
   facts: GateFacts,
   change: PinChange,
   pull?: PullRequestInfo,
-  pushers: readonly string[] = [],
+  retry: readonly string[] = [],
 ): Promise<PinEvaluation> {
-  const input = await facts.collect(change, pull, pushers);
+  const input = await facts.collect(change, pull, retry);
   const verdicts = evaluateGate(input);
   return {
     environment: change.environment,
     file: change.file,
-    stage: change.after.stage,
+    stage: input.stage,
     from: input.from,
     to: input.to,
     verdicts,
@@ -157,82 +132,169 @@ export async function evaluateChange(
   };
 }
 
-/**
- * Who pushed a commit is not in GitHub's REST API; the `pull_request` webhook that a push
- * triggers names them (its sender). The gate keeps that name in its check run on the commit,
- * so later runs (a review, the schedule) still know whose approval must not count.
- */
-const PUSHER_PREFIX = "pushed-by:";
-
-async function recordedPusher(forge: Forge, headSha: string): Promise<string | undefined> {
-  const runs = await forge.listCheckRuns(headSha);
-  const mine = runs.find((run) => run.name === GATE_CHECK_NAME && run.headSha === headSha);
-  const id = mine?.externalId ?? "";
-  return id.startsWith(PUSHER_PREFIX) ? id.slice(PUSHER_PREFIX.length) : undefined;
-}
-
-/** The gate reads policies from the checkout: say so when it is not the base branch's head. */
-async function describeStaleCheckout(
-  root: string,
-  forge: Forge,
+/** The configuration approvals a change needs, from the base branch's policies. */
+async function judgeConfiguration(
+  facts: GateFacts,
+  changes: ConfigurationChange[],
   pull: PullRequestInfo,
-): Promise<string | undefined> {
-  const [local, base] = await Promise.all([headCommit(root), forge.getBranchSha(pull.baseRef)]);
-  if (!base || local === base) return undefined;
-  return `policies, releases and pin history were read at ${local.slice(0, 7)}, but ${pull.baseRef} is at ${base.slice(0, 7)}: judge from an up-to-date checkout of ${pull.baseRef}`;
+): Promise<ConfigurationEvaluation> {
+  const named = (documents: { file: string; data?: Policy | undefined }[]): NamedPolicy[] =>
+    documents.flatMap((d) => (d.data ? [{ file: d.file, policy: d.data }] : []));
+  const policies = named(facts.tree.policies);
+  const review = await facts.reviewFacts(
+    pull,
+    policies.map((p) => p.policy.configurationApproval ?? p.policy.approval),
+  );
+  const verdicts: GateVerdict[] = evaluateConfiguration({
+    changes,
+    policies,
+    policiesFor: (environment) => named(facts.catalog.policiesFor(environment)),
+    review,
+  });
+  return { changes, verdicts, status: overallStatus(verdicts) };
 }
 
-/** Judges the PR and writes its check run; a failure to judge is written as a failed check. */
-export async function gatePullRequest(input: {
-  root: string;
-  forge: Forge;
-  number: number;
-  now?: Date;
-  detailsUrl?: string | undefined;
-  /** From a push's webhook (opened, synchronize, reopened): who pushed which head commit. */
-  pushedBy?: { sha: string; login: string } | undefined;
-}): Promise<GateRun> {
-  const pull = await input.forge.getPullRequest(input.number);
-  let report: GateReport;
-  let pusher: string | undefined;
+function describeError(error: unknown): string {
+  return error instanceof PinlineError ? error.describe() : String(error);
+}
+
+/** One pull request, judged with its own base branch. */
+async function judge(
+  options: GateOptions,
+  isProtected: (branch: string) => boolean,
+  now: Date,
+  pull: PullRequestInfo,
+): Promise<{ pull: PullRequestInfo; report: GateReport }> {
+  let judged = pull;
   try {
-    pusher =
-      input.pushedBy?.sha === pull.headSha
-        ? input.pushedBy.login
-        : await recordedPusher(input.forge, pull.headSha);
-    const tree = await loadTree(input.root);
-    const catalog = buildCatalog(tree);
-    const facts = new GateFacts(tree, catalog, input.now ?? new Date(), input.forge);
-    const { changes, problems } = await readChanges(input.forge, pull, catalog);
-    const evaluations: PinEvaluation[] = [];
-    const pushers = pusher ? [pusher] : [];
-    for (const change of changes) {
-      evaluations.push(await evaluateChange(facts, change, pull, pushers));
+    const { pull: pinned, files } = await readPullRequestFiles(options.forge, pull.number);
+    judged = pinned;
+    if (!isProtected(pinned.baseRef)) {
+      return {
+        pull: judged,
+        report: failedReport([
+          `the base branch is ${pinned.baseRef}, which is not a protected branch: pinline/gate passes only pull requests into ${(options.protectedBranches ?? []).join(", ")}; retarget the PR`,
+        ]),
+      };
     }
-    report = reportFor(tree, evaluations, problems);
-    const note = await describeStaleCheckout(input.root, input.forge, pull);
-    if (note) report.notes = [note];
+    const base = await openBaseTree(options.root, pinned.baseRef, pinned.baseSha);
+    try {
+      const tree = await loadTree(base.root);
+      requireSoundGovernance(tree, "the gate");
+      const catalog = buildCatalog(tree);
+      const classified = await classifyChanges({
+        forge: options.forge,
+        pull: pinned,
+        files,
+        catalog,
+        configurationPaths: options.configurationPaths,
+      });
+      const facts = new GateFacts(tree, catalog, now, options.forge);
+      const evaluations: PinEvaluation[] = [];
+      for (const change of [...classified.promotions, ...classified.newPins]) {
+        evaluations.push(await evaluateChange(facts, change, pinned));
+      }
+      const configuration =
+        classified.configuration.length > 0
+          ? await judgeConfiguration(facts, classified.configuration, pinned)
+          : undefined;
+      const report = reportFor(tree, evaluations, classified.problems, configuration);
+      if (base.stale) {
+        report.notes = [base.stale];
+        if (report.status === "pass") report.status = "waiting";
+      }
+      return { pull: judged, report };
+    } finally {
+      await base.close();
+    }
   } catch (error) {
-    const message = error instanceof PinlineError ? error.describe() : String(error);
-    report = {
-      status: "fail",
-      evaluations: [],
-      problems: [`the gate could not judge this PR, so it fails closed: ${message}`],
-      stages: [],
-      pins: [],
+    return {
+      pull: judged,
+      report: failedReport([
+        `the gate could not judge this PR, so it fails closed: ${describeError(error)}`,
+      ]),
     };
   }
-  if (pull.state !== "open") {
-    return { pullRequest: pull, report, checkRun: { id: 0, created: false } };
-  }
-  const checkRun = await input.forge.publishCheckRun({
-    name: GATE_CHECK_NAME,
-    headSha: pull.headSha,
-    ...checkRunState(report.status),
-    title: renderGateTitle(report),
-    summary: renderGateSummary(report),
-    detailsUrl: input.detailsUrl,
-    externalId: pusher ? `${PUSHER_PREFIX}${pusher}` : undefined,
+}
+
+/** What is the same when a verdict is the same (reasons with ticking hours are not). */
+function digestOf(report: GateReport, title: string): string {
+  return verdictDigest({
+    status: report.status,
+    title,
+    pins: report.evaluations.map((e) => [
+      e.environment,
+      e.to,
+      e.verdicts.map((v) => [v.rule, v.status]),
+    ]),
+    configuration: report.configuration?.verdicts.map((v) => [v.rule, v.status]),
+    problems: report.problems,
+    shared: report.sharedWith?.map((s) => [s.number, s.status]),
   });
-  return { pullRequest: pull, report, checkRun };
+}
+
+/**
+ * Judges the PR — and every other open PR with the same head commit — and writes the head's
+ * check run; a failure to judge is written as a failed check.
+ */
+export async function gatePullRequest(input: GateOptions & { number: number }): Promise<GateRun> {
+  const { forge } = input;
+  const now = input.now ?? new Date();
+  const requested = await forge.getPullRequest(input.number);
+  const protectedBranches = input.protectedBranches?.length
+    ? input.protectedBranches
+    : [await forge.getDefaultBranch()];
+  const options = { ...input, protectedBranches };
+  const isProtected = picomatch([...protectedBranches]);
+  const first = await judge(options, isProtected, now, requested);
+  if (first.pull.state !== "open") {
+    return { pullRequest: first.pull, report: first.report, checkRun: undefined, pullRequests: [] };
+  }
+  const headSha = first.pull.headSha;
+  const sharing = (await forge.listOpenPullRequests()).filter(
+    (pull) => pull.headSha === headSha && pull.number !== first.pull.number,
+  );
+  const judged = [first];
+  for (const pull of sharing) {
+    const other = await judge(options, isProtected, now, pull);
+    if (other.pull.headSha === headSha && other.pull.state === "open") judged.push(other);
+  }
+  judged.sort(
+    (a, b) =>
+      Number(isProtected(b.pull.baseRef)) - Number(isProtected(a.pull.baseRef)) ||
+      a.pull.number - b.pull.number,
+  );
+  const [primary, ...others] = judged as [(typeof judged)[number], ...typeof judged];
+  const report: GateReport = { ...primary.report };
+  if (others.length > 0) {
+    report.sharedWith = others.map((other) => ({
+      number: other.pull.number,
+      baseRef: other.pull.baseRef,
+      status: other.report.status,
+      title: renderGateTitle(other.report),
+    }));
+    report.status = worst([primary.report.status, ...others.map((o) => o.report.status)]);
+    if (report.status !== primary.report.status) report.until = undefined;
+  }
+  const title = renderGateTitle(report);
+  const checkRun = await publishVerdict({
+    forge,
+    now,
+    appSlug: input.appSlug,
+    output: {
+      name: GATE_CHECK_NAME,
+      headSha,
+      ...checkRunState(report.status),
+      title,
+      summary: renderGateSummary(report),
+      detailsUrl: input.detailsUrl,
+      externalId: digestOf(report, title),
+    },
+  });
+  return {
+    pullRequest: primary.pull,
+    report,
+    checkRun,
+    pullRequests: judged.map((j) => j.pull.number),
+  };
 }

@@ -7,6 +7,7 @@
 import { UsageError } from "../core/errors.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
 import { planUpgrade, type UpgradeCandidate } from "../core/plan-upgrade.js";
+import { heldVersions } from "../core/revert-hold.js";
 import { eligibleUpdates, selectUpdate } from "../core/select-update.js";
 import { compareVersions, tryParseVersion } from "../core/version.js";
 import type { Forge } from "../github/forge.js";
@@ -14,6 +15,7 @@ import type { GateReport, PinEvaluation } from "../notify/gate-summary.js";
 import { promotionBranch } from "../promote/promotion-branch.js";
 import { buildCatalog, policiesOf, releaseManifests, requirePin } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
+import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { GateFacts } from "./collect-gate-input.js";
 import { evaluateChange, reportFor } from "./evaluate-pull-request.js";
 
@@ -53,16 +55,23 @@ export async function planEnvironment(input: {
   to?: string | undefined;
   forge?: Forge | undefined;
   now?: Date;
+  /** Judge as a promotion that tries `to` again after it was reverted here (`--retry`). */
+  retry?: boolean | undefined;
 }): Promise<PlanResult> {
   const tree = await loadTree(input.root);
+  requireSoundGovernance(tree, "plan");
   const catalog = buildCatalog(tree);
   const { file, pin: before } = requirePin(catalog, input.environment);
   const policies = policiesOf(catalog, input.environment);
   const releases = releaseManifests(catalog);
   const channel = before.update?.channel ?? DEFAULT_CHANNEL;
+  const facts = new GateFacts(tree, catalog, input.now ?? new Date(), input.forge);
+  const held = heldVersions((await facts.pinHistory()).get(input.environment) ?? []).map(
+    (record) => record.version,
+  );
   let to = input.to;
   if (to === undefined) {
-    const choice = selectUpdate({ current: before.version, channel, policies, releases });
+    const choice = selectUpdate({ current: before.version, channel, policies, releases, held });
     if (choice && "next" in choice) to = choice.newest;
   }
   const online = input.forge !== undefined;
@@ -85,7 +94,6 @@ export async function planEnvironment(input: {
     to,
     eligibleUpdates({ channel, policies, releases }),
   );
-  const facts = new GateFacts(tree, catalog, input.now ?? new Date(), input.forge);
   const pull = input.forge
     ? (await input.forge.listOpenPullRequests({ head: promotionBranch(input.environment) }))[0]
     : undefined;
@@ -93,6 +101,7 @@ export async function planEnvironment(input: {
     facts,
     { environment: input.environment, file, before, after: { ...before, version: to } },
     pull,
+    input.retry ? [to] : [],
   );
   return {
     environment: input.environment,

@@ -20,11 +20,31 @@ export interface PullRequestInfo {
   author: string;
   headRef: string;
   headSha: string;
+  /** owner/name of the repository the head branch lives in: another one for a fork. */
+  headRepository: string | undefined;
   baseRef: string;
+  baseSha: string;
+  draft: boolean;
+  /**
+   * How many files the PR changes, as GitHub counts them (uncapped, while the file list stops
+   * at 3,000); undefined where the API gave no count (lists of PRs carry none).
+   */
+  changedFiles: number | undefined;
   labels: string[];
   htmlUrl: string;
   autoMerge: boolean;
 }
+
+/** A commit as the gate reads it: who made it and what its message says. */
+export interface CommitInfo {
+  sha: string;
+  message: string;
+  authorLogin?: string | undefined;
+  committerLogin?: string | undefined;
+}
+
+/** Who moved a branch to a commit, from GitHub's record of pushes; or why that is unknown. */
+export type Pusher = { login: string } | { unknown: string };
 
 export interface ChangedFile {
   path: string;
@@ -44,11 +64,16 @@ export interface CheckRunInfo {
   headSha: string;
   status: "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending";
   conclusion: string | null;
+  startedAt?: Date | undefined;
   completedAt?: Date | undefined;
-  /** What the check's author stored with it (pinline/gate: who pushed the head commit). */
+  /** The GitHub App that wrote it: only that App may change it. */
+  appId?: number | undefined;
+  appSlug?: string | undefined;
+  /** What the check's author stored with it (pinline/gate: a digest of its verdict). */
   externalId?: string | null | undefined;
 }
 
+/** A check run to create, or what to write into an in-progress one. */
 export interface CheckRunOutput {
   name: string;
   headSha: string;
@@ -84,20 +109,28 @@ export interface CommentInfo {
 
 export interface Forge {
   readonly repository: RepositoryRef;
+  getDefaultBranch(): Promise<string>;
   getPullRequest(number: number): Promise<PullRequestInfo>;
   listOpenPullRequests(filter?: { head?: string; base?: string }): Promise<PullRequestInfo[]>;
   /** The pull requests a commit belongs to (merged as it, or with it as their head). */
   listPullRequestsOfCommit(sha: string): Promise<PullRequestInfo[]>;
   listPullRequestFiles(number: number): Promise<ChangedFile[]>;
   listPullRequestCommits(number: number): Promise<PullRequestCommit[]>;
+  /** One commit, read directly (a PR's commit list stops at 250). */
+  getCommit(sha: string): Promise<CommitInfo>;
+  /** Who last moved `branch` (of this repository) to `sha`, from GitHub's record of pushes. */
+  findPusher(branch: string, sha: string): Promise<Pusher>;
   listReviews(number: number): Promise<Review[]>;
   getPermission(user: string): Promise<Permission>;
   isTeamMember(team: string, user: string): Promise<boolean>;
   /** A file's text at a ref; undefined when it does not exist there. */
   getFileText(path: string, ref: string): Promise<{ text: string; blobSha: string } | undefined>;
-  listCheckRuns(ref: string): Promise<CheckRunInfo[]>;
-  /** Creates the named check run on the commit, or updates the one already there. */
-  publishCheckRun(output: CheckRunOutput): Promise<{ id: number; created: boolean }>;
+  /** Every check run on the commit (all of each name, newest first), optionally of one name. */
+  listCheckRuns(ref: string, name?: string): Promise<CheckRunInfo[]>;
+  /** A new check run (GitHub never changes a completed one: a new verdict is a new run). */
+  createCheckRun(output: CheckRunOutput): Promise<CheckRunInfo>;
+  /** Writes an in-progress check run (its status, conclusion and output). */
+  updateCheckRun(id: number, output: CheckRunOutput): Promise<void>;
   listDeployments(environment: string): Promise<DeploymentInfo[]>;
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusInfo[]>;
   /** The commit a branch points at; undefined when there is no such branch. */

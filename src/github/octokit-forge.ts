@@ -13,11 +13,13 @@ import type {
   CheckRunInfo,
   CheckRunOutput,
   CommentInfo,
+  CommitInfo,
   DeploymentInfo,
   DeploymentStatusInfo,
   Forge,
   PullRequestCommit,
   PullRequestInfo,
+  Pusher,
   RepositoryRef,
 } from "./forge.js";
 
@@ -31,8 +33,10 @@ interface PullPayload {
   merged?: boolean | null;
   merged_at?: string | null;
   user: { login: string } | null;
-  head: { ref: string; sha: string };
-  base: { ref: string };
+  head: { ref: string; sha: string; repo?: { full_name?: string } | null };
+  base: { ref: string; sha: string };
+  draft?: boolean;
+  changed_files?: number;
   labels: ({ name?: string } | string)[];
   html_url: string;
   auto_merge?: unknown;
@@ -49,7 +53,11 @@ function toPullRequest(pull: PullPayload): PullRequestInfo {
     author: pull.user?.login ?? "",
     headRef: pull.head.ref,
     headSha: pull.head.sha,
+    headRepository: pull.head.repo?.full_name ?? undefined,
     baseRef: pull.base.ref,
+    baseSha: pull.base.sha,
+    draft: pull.draft === true,
+    changedFiles: typeof pull.changed_files === "number" ? pull.changed_files : undefined,
     labels: pull.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))),
     htmlUrl: pull.html_url,
     autoMerge: Boolean(pull.auto_merge),
@@ -62,6 +70,73 @@ function isNotFound(error: unknown): boolean {
 
 /** GitHub's commit author of web edits; it never pushed anything itself. */
 const WEB_FLOW = "web-flow";
+
+/** The activities that move a branch to a commit (GET /repos/{owner}/{repo}/activity). */
+const MOVES_BRANCH = new Set([
+  "push",
+  "force_push",
+  "branch_creation",
+  "pr_merge",
+  "merge_queue_merge",
+]);
+
+/** A login as a commit names it, web-flow (GitHub itself) left out. */
+function pusherLogin(user: { login?: string } | null | undefined): string | undefined {
+  const login = user?.login;
+  return login && login !== WEB_FLOW ? login : undefined;
+}
+
+function checkRunOf(run: {
+  id: number;
+  name: string;
+  head_sha: string;
+  status: CheckRunInfo["status"];
+  conclusion: string | null;
+  started_at?: string | null;
+  completed_at?: string | null;
+  external_id?: string | null;
+  app?: { id?: number; slug?: string } | null;
+}): CheckRunInfo {
+  return {
+    id: run.id,
+    name: run.name,
+    headSha: run.head_sha,
+    status: run.status,
+    conclusion: run.conclusion,
+    startedAt: run.started_at ? new Date(run.started_at) : undefined,
+    completedAt: run.completed_at ? new Date(run.completed_at) : undefined,
+    appId: run.app?.id ?? undefined,
+    appSlug: run.app?.slug ?? undefined,
+    externalId: run.external_id,
+  };
+}
+
+/** The fields of a check run write, shared by create and update. */
+function checkRunBody(output: CheckRunOutput) {
+  return {
+    name: output.name,
+    status: output.status,
+    ...(output.status === "completed"
+      ? { conclusion: output.conclusion ?? "neutral", completed_at: new Date().toISOString() }
+      : {}),
+    ...(output.detailsUrl ? { details_url: output.detailsUrl } : {}),
+    ...(output.externalId ? { external_id: output.externalId } : {}),
+    output: {
+      title: output.title,
+      summary: output.summary,
+      ...(output.text ? { text: output.text } : {}),
+    },
+  };
+}
+
+/** GitHub's answer to a PAT writing check runs, explained. */
+function checkWriteRefused(error: unknown): PinlineError | undefined {
+  if (!(error instanceof RequestError) || error.status !== 403) return undefined;
+  return new PinlineError(`GitHub refused to write the check run: ${error.message}`, {
+    hint: "only a GitHub App can write check runs: run the gate with the pinline App's installation token (actions/create-github-app-token), not a personal token",
+    cause: error,
+  });
+}
 
 function readPayloadVersion(payload: unknown): string | undefined {
   let value = payload;
@@ -87,6 +162,11 @@ export class OctokitForge implements Forge {
 
   private get repo(): RepositoryRef {
     return { owner: this.repository.owner, repo: this.repository.repo };
+  }
+
+  async getDefaultBranch(): Promise<string> {
+    const { data } = await this.octokit.rest.repos.get({ ...this.repo });
+    return data.default_branch;
   }
 
   async getPullRequest(number: number): Promise<PullRequestInfo> {
@@ -136,9 +216,47 @@ export class OctokitForge implements Forge {
     });
     return commits.map((commit) => ({
       sha: commit.sha,
-      authorLogin: commit.author?.login === WEB_FLOW ? undefined : commit.author?.login,
-      committerLogin: commit.committer?.login === WEB_FLOW ? undefined : commit.committer?.login,
+      authorLogin: pusherLogin(commit.author),
+      committerLogin: pusherLogin(commit.committer),
     }));
+  }
+
+  async getCommit(sha: string): Promise<CommitInfo> {
+    const { data } = await this.octokit.rest.repos.getCommit({ ...this.repo, ref: sha });
+    return {
+      sha: data.sha,
+      message: data.commit.message,
+      authorLogin: pusherLogin(data.author),
+      committerLogin: pusherLogin(data.committer),
+    };
+  }
+
+  async findPusher(branch: string, sha: string): Promise<Pusher> {
+    const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listActivities, {
+      ...this.repo,
+      ref: `refs/heads/${branch}`,
+      direction: "desc",
+      per_page: 100,
+    });
+    try {
+      for await (const { data } of pages) {
+        for (const activity of data) {
+          if (activity.after !== sha || !MOVES_BRANCH.has(activity.activity_type)) continue;
+          const login = activity.actor?.login;
+          return login
+            ? { login }
+            : { unknown: `GitHub's record of the ${activity.activity_type} names no account` };
+        }
+      }
+    } catch (error) {
+      if (error instanceof RequestError && (error.status === 403 || error.status === 404)) {
+        return {
+          unknown: `GitHub refused to list the repository's activity (${error.status}): the token needs contents: read`,
+        };
+      }
+      throw error;
+    }
+    return { unknown: `GitHub has no record of a push of it to ${branch}` };
   }
 
   async listReviews(number: number): Promise<Review[]> {
@@ -153,6 +271,7 @@ export class OctokitForge implements Forge {
       state: review.state as ReviewState,
       commitId: review.commit_id ?? "",
       submittedAt: new Date(review.submitted_at ?? 0),
+      bot: review.user?.type === "Bot",
     }));
   }
 
@@ -208,53 +327,40 @@ export class OctokitForge implements Forge {
     }
   }
 
-  async listCheckRuns(ref: string): Promise<CheckRunInfo[]> {
+  async listCheckRuns(ref: string, name?: string): Promise<CheckRunInfo[]> {
     const runs = await this.octokit.paginate(this.octokit.rest.checks.listForRef, {
       ...this.repo,
       ref,
       filter: "all",
       per_page: 100,
+      ...(name ? { check_name: name } : {}),
     });
-    return runs.map((run) => ({
-      id: run.id,
-      name: run.name,
-      headSha: run.head_sha,
-      status: run.status,
-      conclusion: run.conclusion,
-      completedAt: run.completed_at ? new Date(run.completed_at) : undefined,
-      externalId: run.external_id,
-    }));
+    return runs.map(checkRunOf).sort((a, b) => b.id - a.id);
   }
 
-  async publishCheckRun(output: CheckRunOutput): Promise<{ id: number; created: boolean }> {
-    const { data: existing } = await this.octokit.rest.checks.listForRef({
-      ...this.repo,
-      ref: output.headSha,
-      check_name: output.name,
-      filter: "latest",
-    });
-    const body = {
-      ...this.repo,
-      name: output.name,
-      status: output.status,
-      ...(output.status === "completed"
-        ? { conclusion: output.conclusion ?? "neutral", completed_at: new Date().toISOString() }
-        : {}),
-      ...(output.detailsUrl ? { details_url: output.detailsUrl } : {}),
-      ...(output.externalId ? { external_id: output.externalId } : {}),
-      output: {
-        title: output.title,
-        summary: output.summary,
-        ...(output.text ? { text: output.text } : {}),
-      },
-    };
-    const current = existing.check_runs.find((run) => run.head_sha === output.headSha);
-    if (current) {
-      await this.octokit.rest.checks.update({ ...body, check_run_id: current.id });
-      return { id: current.id, created: false };
+  async createCheckRun(output: CheckRunOutput): Promise<CheckRunInfo> {
+    try {
+      const { data } = await this.octokit.rest.checks.create({
+        ...this.repo,
+        ...checkRunBody(output),
+        head_sha: output.headSha,
+      });
+      return checkRunOf(data);
+    } catch (error) {
+      throw checkWriteRefused(error) ?? error;
     }
-    const { data } = await this.octokit.rest.checks.create({ ...body, head_sha: output.headSha });
-    return { id: data.id, created: true };
+  }
+
+  async updateCheckRun(id: number, output: CheckRunOutput): Promise<void> {
+    try {
+      await this.octokit.rest.checks.update({
+        ...this.repo,
+        ...checkRunBody(output),
+        check_run_id: id,
+      });
+    } catch (error) {
+      throw checkWriteRefused(error) ?? error;
+    }
   }
 
   async listDeployments(environment: string): Promise<DeploymentInfo[]> {

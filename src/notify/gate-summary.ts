@@ -4,6 +4,7 @@
  * picture of the rollout with the version's position in it.
  */
 
+import type { ConfigurationChange } from "../core/gates/configuration.js";
 import { sameVersion } from "../core/gates/describe-change.js";
 import { formatInstant } from "../core/gates/format-instant.js";
 import type { GateStatus, GateVerdict } from "../core/gates/gate-input.js";
@@ -22,11 +23,30 @@ export interface PinEvaluation {
   until?: Date | undefined;
 }
 
+/** A configuration change and the approvals it needs. */
+export interface ConfigurationEvaluation {
+  changes: ConfigurationChange[];
+  verdicts: GateVerdict[];
+  status: GateStatus;
+}
+
+/** Another open PR whose head is the same commit: GitHub reads required checks by commit. */
+export interface SharedHead {
+  number: number;
+  baseRef: string;
+  status: GateStatus;
+  title: string;
+}
+
 export interface GateReport {
   status: GateStatus;
   evaluations: PinEvaluation[];
-  /** Problems with the PR as a whole (files outside environments/, unreadable pins). */
+  /** Problems with the PR as a whole (mixed changes, unreadable pins, an unprotected base). */
   problems: string[];
+  /** The configuration change the PR makes, when it makes one. */
+  configuration?: ConfigurationEvaluation | undefined;
+  /** The other open PRs with this head commit; the check run carries the worst verdict. */
+  sharedWith?: SharedHead[] | undefined;
   stages: RolloutStage[];
   /** Every environment of the base branch with its stage and version. */
   pins: { name: string; stage: string; version: string }[];
@@ -41,34 +61,60 @@ const STATUS_WORD: Record<GateStatus, string> = { pass: "pass", waiting: "waitin
 /** GitHub refuses check run summaries over 65,535 characters. */
 const SUMMARY_LIMIT = 65_000;
 
+/** Every verdict of the report: each pin's rules and the configuration approvals. */
+function allVerdicts(report: GateReport): GateVerdict[] {
+  return [
+    ...report.evaluations.flatMap((e) => e.verdicts),
+    ...(report.configuration?.verdicts ?? []),
+  ];
+}
+
+export const NOTHING_GATED = "No environment pin or configuration changed";
+
 /** One line for the check run's title. */
 export function renderGateTitle(report: GateReport): string {
   const moves = report.evaluations.map((e) => `${e.environment} → ${e.to}`).join(", ");
-  if (report.evaluations.length === 0 && report.problems.length === 0) {
-    return "No environment pin changed";
+  if (
+    report.evaluations.length === 0 &&
+    report.problems.length === 0 &&
+    !report.configuration &&
+    report.status === "pass"
+  ) {
+    return NOTHING_GATED;
   }
-  const subject = moves || "promotion";
+  const subject =
+    [moves, report.configuration ? "configuration change" : ""].filter(Boolean).join(", ") ||
+    "pull request";
+  const rules = (status: GateStatus) => [
+    ...new Set(
+      allVerdicts(report)
+        .filter((v) => v.status === status)
+        .map((v) => v.rule),
+    ),
+  ];
+  /** Other PRs with this head that hold the verdict back ("#12 into main"). */
+  const sharing = (status: GateStatus) =>
+    (report.sharedWith ?? [])
+      .filter((other) => other.status === status)
+      .map((other) => `#${other.number} into ${other.baseRef}`);
   switch (report.status) {
     case "pass":
       return `${subject}: every rule passes`;
     case "fail": {
-      const failed = report.evaluations.flatMap((e) =>
-        e.verdicts.filter((v) => v.status === "fail").map((v) => v.rule),
-      );
-      const what = failed.length > 0 ? [...new Set(failed)].join(", ") : "the PR";
+      const failed = [...rules("fail"), ...sharing("fail")];
+      const what = failed.length > 0 ? failed.join(", ") : "the PR";
       return `${subject}: blocked by ${what}`;
     }
     case "waiting": {
-      const waits = report.evaluations.flatMap((e) =>
-        e.verdicts.filter((v) => v.status === "waiting").map((v) => v.rule),
-      );
+      const waits = [...rules("waiting"), ...sharing("waiting")];
       const until = report.until ? ` until ${formatInstant(report.until)}` : "";
-      return `${subject}: waiting on ${[...new Set(waits)].join(", ")}${until}`;
+      const what = waits.length > 0 ? waits.join(", ") : "a fresh look at the base branch";
+      return `${subject}: waiting on ${what}${until}`;
     }
   }
 }
 
-function renderTable(evaluation: PinEvaluation): string[] {
+function renderTable(evaluation: { verdicts: readonly GateVerdict[] }): string[] {
   const lines = ["| Rule | Verdict | Reason | Waiting until |", "|---|---|---|---|"];
   for (const verdict of evaluation.verdicts) {
     const until = verdict.until ? formatInstant(verdict.until) : "";
@@ -127,8 +173,25 @@ export function renderGateSummary(report: GateReport): string {
     for (const problem of report.problems) lines.push(`- ${problem}`);
     lines.push("");
   }
-  if (report.evaluations.length === 0 && report.problems.length === 0) {
-    lines.push("This pull request changes no environment pin: nothing to gate.");
+  if (report.evaluations.length === 0 && report.problems.length === 0 && !report.configuration) {
+    lines.push(
+      "This pull request changes no environment pin and no configuration the gate trusts: nothing to gate.",
+    );
+  }
+  const configuration = report.configuration;
+  if (configuration) {
+    lines.push(
+      `### ${STATUS_ICON[configuration.status]} Configuration change — ${STATUS_WORD[configuration.status]}`,
+      "",
+      "| File | Change |",
+      "|---|---|",
+      ...configuration.changes.map(
+        (change) => `| ${cell(change.file)} | ${cell(change.description)} |`,
+      ),
+      "",
+      ...renderTable(configuration),
+      "",
+    );
   }
   for (const evaluation of report.evaluations) {
     const until = evaluation.until ? ` until ${formatInstant(evaluation.until)}` : "";
@@ -141,9 +204,24 @@ export function renderGateSummary(report: GateReport): string {
       "",
     );
   }
+  if (report.sharedWith && report.sharedWith.length > 0) {
+    lines.push(
+      "### Other pull requests with this head commit",
+      "",
+      "GitHub reads required checks by commit, so this check carries the worst verdict of every open pull request whose head is this commit.",
+      "",
+      "| Pull request | Base | Verdict | Why |",
+      "|---|---|---|---|",
+      ...report.sharedWith.map(
+        (other) =>
+          `| #${other.number} | ${cell(other.baseRef)} | ${STATUS_ICON[other.status]} ${STATUS_WORD[other.status]} | ${cell(other.title)} |`,
+      ),
+      "",
+    );
+  }
   for (const note of report.notes ?? []) lines.push(`> [!NOTE]\n> ${note}`, "");
   lines.push(
-    "<sub>Re-evaluated on every push, review and on a schedule (soak and maintenance windows clear with time). Policies are read from the base branch.</sub>",
+    "<sub>Re-evaluated on every push, review and on a schedule (soak and maintenance windows clear with time). Policies, releases, keys and pin history are read from the base branch; a changed verdict is a new check run.</sub>",
   );
   const text = lines.join("\n");
   return text.length <= SUMMARY_LIMIT

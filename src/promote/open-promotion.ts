@@ -8,20 +8,20 @@
 import { RefusedError, UsageError } from "../core/errors.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
 import { planUpgrade } from "../core/plan-upgrade.js";
+import { RETRY_TRAILER } from "../core/revert-hold.js";
 import type { EnvironmentPin, ReleaseManifest } from "../core/schema-types.js";
 import { eligibleUpdates } from "../core/select-update.js";
 import { compareVersions, tryParseVersion } from "../core/version.js";
 import type { Forge } from "../github/forge.js";
 import { renderPromotionBody, renderPromotionTitle } from "../notify/promotion-body.js";
 import {
-  buildCatalog,
   type Catalog,
   policiesOf,
   releaseManifests,
   releaseOf,
   requirePin,
 } from "../repo/catalog.js";
-import { loadTree } from "../repo/load-tree.js";
+import { loadSoundCatalog } from "../repo/require-sound-governance.js";
 import { PROMOTION_LABEL, promotionBranch } from "./promotion-branch.js";
 import { type PinChangeProposal, proposePinChange } from "./propose-pin-change.js";
 
@@ -100,8 +100,10 @@ export async function openPromotion(input: {
   checkedAt?: Date | undefined;
   /** The base tree's catalog, when the caller has already read it (update-check). */
   catalog?: Catalog | undefined;
+  /** Tries the version again after it was reverted there: the commit carries the trailer. */
+  retry?: boolean | undefined;
 }): Promise<PromotionResult> {
-  const catalog = input.catalog ?? buildCatalog(await loadTree(input.root));
+  const catalog = input.catalog ?? (await loadSoundCatalog(input.root, "promote"));
   const plan = preparePromotion(catalog, input.environment, input.version);
   const { forge, environment } = input;
   const title = renderPromotionTitle(environment, plan.to);
@@ -113,6 +115,7 @@ export async function openPromotion(input: {
     base: input.base ?? "main",
     title,
     message: `${plan.pin.version} → ${plan.to}`,
+    trailer: input.retry ? `${RETRY_TRAILER}: ${plan.to}` : undefined,
     body: renderPromotionBody({
       environment,
       file: plan.file,

@@ -27,6 +27,8 @@ export async function proposePinChange(input: {
   title: string;
   /** The commit message's body. */
   message: string;
+  /** A trailer the commit must carry ("Pinline-Retry: 2.4.2"); a head without it is replaced. */
+  trailer?: string | undefined;
   body: string;
   label: string;
 }): Promise<PinChangeProposal> {
@@ -46,13 +48,18 @@ export async function proposePinChange(input: {
     ? await forge.getFileText(file, branch)
     : undefined;
   let committed = false;
-  if (onBranch?.text !== wanted) {
+  const trailer = input.trailer;
+  const lacksTrailer =
+    trailer !== undefined &&
+    onBranch !== undefined &&
+    !(await forge.getCommit(branch)).message.split("\n").some((line) => line.trim() === trailer);
+  if (onBranch?.text !== wanted || lacksTrailer) {
     await forge.setBranch(branch, baseSha);
     await forge.putFile({
       branch,
       path: file,
       text: wanted,
-      message: `${input.title}\n\n${input.message}`,
+      message: `${input.title}\n\n${input.message}${trailer ? `\n\n${trailer}` : ""}`,
       blobSha: baseFile.blobSha,
     });
     committed = true;

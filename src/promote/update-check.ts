@@ -8,12 +8,15 @@
  */
 import { parseDuration } from "../core/duration.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
+import { heldVersions } from "../core/revert-hold.js";
 import { selectUpdate } from "../core/select-update.js";
 import { compareVersions } from "../core/version.js";
 import type { Forge, PullRequestInfo } from "../github/forge.js";
 import { readMarker } from "../notify/promotion-body.js";
 import { buildCatalog, policiesOf, releaseManifests } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
+import { readPinHistory } from "../repo/read-pin-history.js";
+import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { openPromotion } from "./open-promotion.js";
 import { promotionBranch } from "./promotion-branch.js";
 
@@ -44,8 +47,14 @@ export async function runUpdateCheck(input: {
   environments?: readonly string[] | undefined;
 }): Promise<UpdateCheckOutcome[]> {
   const tree = await loadTree(input.root);
+  requireSoundGovernance(tree, "update-check");
   const catalog = buildCatalog(tree);
   const releases = releaseManifests(catalog);
+  // Versions reverted in an environment are never proposed there again (core/revert-hold.ts).
+  const history = await readPinHistory(
+    input.root,
+    tree.environments.map((environment) => environment.name),
+  );
   // One listing for every environment: each promotion PR lives on its environment's branch.
   const open = await input.forge.listOpenPullRequests(input.base ? { base: input.base } : {});
   const outcomes: UpdateCheckOutcome[] = [];
@@ -70,16 +79,22 @@ export async function runUpdateCheck(input: {
       continue;
     }
     const policies = policiesOf(catalog, environment);
+    const held = heldVersions(history.get(environment) ?? []).map((record) => record.version);
     const choice = selectUpdate({
       current: pin.version,
       channel: settings.channel ?? DEFAULT_CHANNEL,
       policies,
       releases,
+      held,
     });
     if (!choice || "unreachable" in choice) {
+      const heldNote =
+        held.length > 0
+          ? ` (held after a revert here, never proposed again: ${held.join(", ")})`
+          : "";
       const reason = choice
-        ? `no newer release is reachable: ${choice.unreachable}`
-        : `${environment} runs ${pin.version}, the newest release its channel and policy allow`;
+        ? `no newer release is reachable: ${choice.unreachable}${heldNote}`
+        : `${environment} runs ${pin.version}, the newest release its channel and policy allow${heldNote}`;
       if (existing) {
         await closeWithReason(input.forge, existing, reason);
         outcomes.push({ ...base, action: "closed", pullRequest: existing.number, reason });

@@ -4,9 +4,11 @@ import { policyAllowsVersion } from "../core/channels.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import type { Policy, ReleaseManifest } from "../core/schema-types.js";
 import { parseVersion } from "../core/version.js";
+import { error, type Finding } from "../repo/findings.js";
 import { RELEASE_FILE, ROLLOUT_FILE, SIGNATURE_FILE } from "../repo/layout.js";
 import { parseYaml } from "../repo/parse-yaml.js";
 import { readDocument } from "../repo/read-document.js";
+import { refuseBrokenGovernance } from "../repo/require-sound-governance.js";
 import { fetchArtifacts } from "./fetch-artifacts.js";
 import { loadKeyring } from "./keyring.js";
 import { type ArtifactVerdict, verifyArtifacts } from "./verify-artifacts.js";
@@ -155,13 +157,29 @@ async function thresholdFor(
   return { threshold, from };
 }
 
-/** The policies that pass their schema (validate reports the others). */
+/**
+ * Every policy, each passing its schema: one that does not parse, fails its schema or is not
+ * read at all (a .yml file) refuses the verification — a threshold must never come from the
+ * policies that happen to be readable.
+ */
 function readPolicies(root: string): { file: string; value: Policy }[] {
   const dir = join(root, "policies");
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => name.endsWith(".yaml") && `policies/${name}` !== ROLLOUT_FILE)
-    .map((name) => readDocument(root, "policy", `policies/${name}`))
-    .filter((record) => record.valid)
-    .map((record) => ({ file: record.file, value: record.value as Policy }));
+  const names = readdirSync(dir).filter((name) => `policies/${name}` !== ROLLOUT_FILE);
+  const findings: Finding[] = names
+    .filter((name) => name.endsWith(".yml"))
+    .map((name) =>
+      error(
+        "layout",
+        { file: `policies/${name}`, line: 1, column: 1 },
+        "is not read: pinline reads *.yaml files",
+        "rename it to .yaml",
+      ),
+    );
+  const records = names
+    .filter((name) => name.endsWith(".yaml"))
+    .map((name) => readDocument(root, "policy", `policies/${name}`));
+  for (const record of records) findings.push(...record.findings);
+  refuseBrokenGovernance(findings, "verify");
+  return records.map((record) => ({ file: record.file, value: record.value as Policy }));
 }

@@ -3,8 +3,11 @@
  * reason about: seeded on T0 with staging, qa and the production stages at 2.4.0; staging and
  * qa moved to 2.4.1 at `soakStart`. People: dana opens PRs; alice and bob are approvers by
  * name; carol (write) and mallory (read) are in @acme/release-managers; erin has write access
- * but approves nothing she may; the bot is pinline's token.
+ * but approves nothing she may. The bot is an installation token of the "pinline" GitHub App
+ * (bot account pinline[bot]); ci is one of the "ci" App, which reports compliance check runs:
+ * only Apps may write check runs on GitHub.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +16,11 @@ import { createOctokit } from "../../src/github/create-octokit.js";
 import { OctokitForge } from "../../src/github/octokit-forge.js";
 import { setPinVersion } from "../../src/repo/set-pin-version.js";
 import { copyExample, edit, replaceOnce } from "./example-repo.js";
-import { type GitHubSimulator, startGitHubSimulator } from "./github-simulator.js";
+import {
+  type GitHubSimulator,
+  type SimulatorApp,
+  startGitHubSimulator,
+} from "./github-simulator.js";
 
 export const PEOPLE = ["dana", "alice", "bob", "carol", "mallory", "erin", "ci"] as const;
 export type Person = (typeof PEOPLE)[number];
@@ -21,6 +28,8 @@ export type Person = (typeof PEOPLE)[number];
 export interface PromotionRepo {
   sim: GitHubSimulator;
   tokens: Record<Person | "bot", string>;
+  /** The GitHub Apps behind tokens.bot and tokens.ci (ids, client ids, private keys). */
+  apps: { pinline: SimulatorApp; ci: SimulatorApp };
   /** Octokit as a person (for opening PRs, reviewing, reporting check runs). */
   as(person: Person): Octokit;
   /** The forge pinline uses, with the bot's token. */
@@ -39,6 +48,17 @@ export interface PromotionRepo {
   passCompliance(version: string, conclusion?: string): Promise<void>;
   /** A commit on main changing pins, at `date`. */
   setPins(pins: Record<string, string>, date: Date): Promise<void>;
+  /** The text of policies/<name>.yaml on main. */
+  policyText(name: string): string;
+  /** The version an environment's pin names on main. */
+  pinVersion(environment: string): string;
+  /**
+   * Protects main with a ruleset as the README's one-time setup does: changes only through
+   * pull requests, and pinline/gate required from the "pinline" App (the expected source).
+   */
+  protectMain(): number;
+  /** git in the simulator's bare repository; the trimmed output. */
+  git(...args: string[]): string;
   close(): Promise<void>;
 }
 
@@ -53,15 +73,28 @@ export async function startPromotionRepo(options: {
   prepare?: (root: string) => void;
 }): Promise<PromotionRepo> {
   const sim = await startGitHubSimulator();
+  const pinline = sim.addApp("pinline", {
+    permissions: {
+      checks: "write",
+      contents: "write",
+      pull_requests: "write",
+      issues: "write",
+      deployments: "write",
+      statuses: "write",
+      members: "read",
+    },
+  });
+  // Compliance scanners find the release commit (contents: read) and report on it.
+  const ci = sim.addApp("ci", { permissions: { checks: "write", contents: "read" } });
   const tokens = {
-    bot: sim.addUser("pinline-bot", { permission: "write", type: "Bot" }),
+    bot: sim.installationToken("pinline"),
     dana: sim.addUser("dana", { permission: "write" }),
     alice: sim.addUser("alice", { permission: "write" }),
     bob: sim.addUser("bob", { permission: "maintain" }),
     carol: sim.addUser("carol", { permission: "write" }),
     mallory: sim.addUser("mallory", { permission: "read" }),
     erin: sim.addUser("erin", { permission: "write" }),
-    ci: sim.addUser("ci", { permission: "write", type: "Bot" }),
+    ci: sim.installationToken("ci"),
   };
   sim.addTeam("acme", "release-managers", ["carol", "mallory"]);
   const example = copyExample();
@@ -90,6 +123,8 @@ export async function startPromotionRepo(options: {
   };
   await setPins({ staging: "2.4.1", qa: "2.4.1" }, options.soakStart);
   const clones: string[] = [];
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", sim.bareRepo, ...args], { encoding: "utf8" }).replace(/\n$/, "");
   const as = (person: Person) => new Octokit({ baseUrl: sim.url, auth: tokens[person] });
   const forge = new OctokitForge(createOctokit({ token: tokens.bot, baseUrl: sim.url }), {
     owner: sim.owner,
@@ -98,6 +133,7 @@ export async function startPromotionRepo(options: {
   return {
     sim,
     tokens,
+    apps: { pinline, ci },
     as,
     forge,
     checkout() {
@@ -147,6 +183,39 @@ export async function startPromotionRepo(options: {
       }
     },
     setPins,
+    policyText: (name) => git("show", `main:policies/${name}.yaml`),
+    pinVersion(environment) {
+      const match = /^version: "(.*)"$/m.exec(git("show", `main:environments/${environment}.yaml`));
+      if (!match?.[1]) throw new Error(`environments/${environment}.yaml names no version`);
+      return match[1];
+    },
+    protectMain: () =>
+      sim.addRuleset({
+        name: "main",
+        target: "branch",
+        enforcement: "active",
+        conditions: { ref_name: { include: ["~DEFAULT_BRANCH"], exclude: [] } },
+        rules: [
+          {
+            type: "pull_request",
+            parameters: {
+              required_approving_review_count: 0,
+              dismiss_stale_reviews_on_push: false,
+              require_code_owner_review: false,
+              require_last_push_approval: false,
+              required_review_thread_resolution: false,
+            },
+          },
+          {
+            type: "required_status_checks",
+            parameters: {
+              strict_required_status_checks_policy: false,
+              required_status_checks: [{ context: "pinline/gate", integration_id: pinline.id }],
+            },
+          },
+        ],
+      }),
+    git,
     async close() {
       for (const dir of clones) rmSync(dir, { recursive: true, force: true });
       await sim.close();

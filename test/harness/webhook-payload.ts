@@ -48,8 +48,45 @@ function retarget(
   return payload;
 }
 
-export function pullRequestEvent(action: "opened" | "synchronize", target: PayloadTarget) {
-  return retarget(example("pull_request", action), target);
+/**
+ * A pull_request (or pull_request_target: the same payload) event. Actions without a published
+ * example (edited) start from "opened" with the action and `changes` set as GitHub documents
+ * them (a base change carries changes.base.ref.from and changes.base.sha.from).
+ */
+export function pullRequestEvent(
+  action: "opened" | "synchronize" | "reopened" | "edited" | "ready_for_review",
+  target: PayloadTarget,
+  changes?: Record<string, unknown>,
+) {
+  const known = ["opened", "synchronize", "reopened", "ready_for_review"].includes(action);
+  const payload = retarget(example("pull_request", known ? action : "opened"), target);
+  payload.action = action;
+  if (changes) payload.changes = changes;
+  return payload;
+}
+
+/** workflow_run completed, for a run of `workflow` whose head is `headSha` (as GitHub sends it). */
+export function workflowRunEvent(target: {
+  owner: string;
+  repo: string;
+  workflow: string;
+  headSha: string;
+  headBranch: string;
+  event: string;
+}) {
+  const payload = example("workflow_run", "completed");
+  const run = payload.workflow_run as Record<string, unknown>;
+  Object.assign(run, {
+    name: target.workflow,
+    head_sha: target.headSha,
+    head_branch: target.headBranch,
+    event: target.event,
+    conclusion: "success",
+    pull_requests: [],
+  });
+  const repository = payload.repository as Record<string, unknown>;
+  Object.assign(repository, { name: target.repo, full_name: `${target.owner}/${target.repo}` });
+  return payload;
 }
 
 export function pullRequestReviewEvent(target: PayloadTarget) {

@@ -13,6 +13,10 @@ export function planCommand(io: Io): Command {
       "the version to move to (default: the newest its channel and policy allow)",
     )
     .option(
+      "--retry",
+      "judge it as a promotion that tries the version again after it was reverted here",
+    )
+    .option(
       "--github",
       "also read deployments, check runs and the open promotion PR from GitHub (GITHUB_TOKEN)",
     )
@@ -25,6 +29,7 @@ export function planCommand(io: Io): Command {
         environment: string,
         options: {
           to?: string;
+          retry?: boolean;
           github?: boolean;
           repo?: string;
           markdown?: boolean;
@@ -35,7 +40,13 @@ export function planCommand(io: Io): Command {
         const root = resolveRoot(options);
         const { planEnvironment } = await import("../../gate/plan-environment.js");
         const forge = options.github ? await connectGitHub(io, root, options.repo) : undefined;
-        const result = await planEnvironment({ root, environment, to: options.to, forge });
+        const result = await planEnvironment({
+          root,
+          environment,
+          to: options.to,
+          forge,
+          retry: options.retry,
+        });
         process.exitCode = result.evaluation?.status === "fail" ? 1 : 0;
         if (options.json) {
           io.out(`${JSON.stringify(result, null, 2)}\n`);

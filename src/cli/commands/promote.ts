@@ -8,6 +8,10 @@ export function promoteCommand(io: Io): Command {
     .argument("<version>", "the version to promote to, such as 2.4.1")
     .option("--local", "commit the pin change in the local checkout instead of opening a PR")
     .option("--base <branch>", "the branch the PR targets", "main")
+    .option(
+      "--retry",
+      "try a version again after it was reverted there (its commit carries Pinline-Retry)",
+    )
     .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
@@ -15,12 +19,24 @@ export function promoteCommand(io: Io): Command {
       async (
         environment: string,
         version: string,
-        options: { local?: boolean; base: string; repo?: string; root?: string; json?: boolean },
+        options: {
+          local?: boolean;
+          base: string;
+          retry?: boolean;
+          repo?: string;
+          root?: string;
+          json?: boolean;
+        },
       ) => {
         const root = resolveRoot(options);
         if (options.local) {
           const { commitPromotion } = await import("../../promote/commit-promotion.js");
-          const result = await commitPromotion({ root, environment, version });
+          const result = await commitPromotion({
+            root,
+            environment,
+            version,
+            retry: options.retry,
+          });
           if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
           else
             io.out(
@@ -36,6 +52,7 @@ export function promoteCommand(io: Io): Command {
           environment,
           version,
           base: options.base,
+          retry: options.retry,
         });
         if (options.json) {
           io.out(`${JSON.stringify(result, null, 2)}\n`);

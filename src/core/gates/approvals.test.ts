@@ -203,13 +203,54 @@ const CASES: Case[] = [
     scenario: "waits for approvals while nobody has reviewed",
     facts: { reviews: [] },
     status: "waiting",
-    reason: ["0 of 2 approvals", "needs approvals from @acme/release-managers, alice, bob"],
+    reason: ["0 of 2 approvals", "needs 2 approvals from @acme/release-managers, alice, bob"],
   },
   {
-    scenario: "passes when the policy asks for no approval",
-    input: { policies: [productionPolicy({ approval: undefined })], review: undefined },
+    scenario: "passes when the policy explicitly asks for no approval",
+    input: { policies: [productionPolicy({ approval: { required: 0 } })], review: undefined },
     status: "pass",
     reason: ["policies/production.yaml asks for no approvals"],
+  },
+  {
+    scenario: "fails when no applying policy says who approves",
+    input: { policies: [productionPolicy({ approval: undefined })], review: undefined },
+    status: "fail",
+    reason: ["policies/production.yaml does not say who approves a promotion"],
+  },
+  {
+    scenario: "counts no approval at all while GitHub cannot tell who pushed the head commit",
+    facts: { pusherUnknown: "GitHub has no record of a push of it to promote-canary" },
+    status: "waiting",
+    reason: [
+      `cannot tell who pushed ${HEAD_SHA.slice(0, 7)} (GitHub has no record of a push of it to promote-canary), so no approval counts`,
+    ],
+    not: ["2 of 2"],
+  },
+  {
+    scenario: "never counts a bot account, even one in an approving team",
+    facts: {
+      reviews: [review("alice"), { ...review("release-bot[bot]"), bot: true }],
+      permissions: { alice: "write", "release-bot[bot]": "write" },
+      teamMembers: { "@acme/release-managers": ["release-bot[bot]"] },
+    },
+    status: "waiting",
+    reason: ["1 of 2 approvals: alice", "release-bot[bot] is a bot account"],
+  },
+  {
+    scenario: "counts a bot account that the policy lists by login",
+    facts: {
+      reviews: [review("alice"), { ...review("release-bot[bot]"), bot: true }],
+      permissions: { alice: "write", "release-bot[bot]": "write" },
+    },
+    input: {
+      policies: [
+        productionPolicy({
+          approval: { required: 2, approvers: ["alice", "release-bot[bot]"] },
+        }),
+      ],
+    },
+    status: "pass",
+    reason: ["2 of 2 approvals: alice, release-bot[bot]"],
   },
 ];
 

@@ -61,6 +61,8 @@ export interface Review {
   /** The commit the review was made on. */
   commitId: string;
   submittedAt: Date;
+  /** A bot account (an App's `name[bot]`, a machine user GitHub types as Bot). */
+  bot?: boolean | undefined;
 }
 
 /** The promotion pull request, as far as approvals are concerned. */
@@ -68,8 +70,16 @@ export interface ReviewFacts {
   pullRequest: number;
   author: string;
   headSha: string;
-  /** Who pushed the head commit: its author's and committer's logins (web-flow left out). */
+  /**
+   * Whose approval must not count for the head commit: who pushed it (GitHub's record of
+   * pushes to the head branch) and its author's and committer's logins (web-flow left out).
+   */
   lastPushers: string[];
+  /**
+   * Why GitHub's record cannot tell who pushed the head commit (a fork, no record of the push,
+   * the activity API refused). While set, no approval counts.
+   */
+  pusherUnknown?: string | undefined;
   reviews: Review[];
   /** Repository permission of every reviewer. */
   permissions: Record<string, Permission>;
@@ -148,4 +158,9 @@ export interface GateInput {
   signatures?: SignatureFacts | undefined;
   /** Absent when check runs were not read (offline). */
   compliance?: ComplianceFacts | undefined;
+  /**
+   * Versions this promotion explicitly tries again after they were reverted here (the head
+   * commit's `Pinline-Retry:` trailer, or `plan --retry`).
+   */
+  retry?: readonly string[] | undefined;
 }

@@ -12,9 +12,11 @@ import type { GateInput, GateStatus, GateVerdict, NamedPolicy } from "./gate-inp
 import { clearsAt, evaluateGate, GATE_RULES, NO_POLICY, overallStatus } from "./registry.js";
 
 const RULE_NAMES = [
+  "policy",
   "approvals",
   "signatures",
   "blocked versions",
+  "revert hold",
   "channel",
   "upgrade path",
   "stage order",
@@ -120,19 +122,58 @@ describe("evaluateGate", () => {
     expect(soak.until?.toISOString()).toBe("2024-03-17T04:00:00.000Z");
   });
 
-  it("still runs every rule when no policy applies, with one signature as the floor", () => {
+  it("never passes an environment no policy governs, though every rule still says why", () => {
     const input = buildGateInput({ policies: [] });
     const one = input.signatures?.validSigners.slice(0, 1) ?? [];
     const verdicts = evaluateGate({ ...input, signatures: { validSigners: one, problems: [] } });
     expect(verdicts.map((v) => v.rule)).toEqual(RULE_NAMES);
+    expect(verdictOf(verdicts, "policy")).toMatchObject({
+      status: "fail",
+      reason: expect.stringContaining("no policy governs environments/production-canary.yaml"),
+    });
     expect(verdictOf(verdicts, "signatures")).toMatchObject({
       status: "pass",
       reason: expect.stringContaining("1 valid signature of 1 required"),
     });
-    expect(verdictOf(verdicts, "approvals").reason).toBe(`${NO_POLICY} asks for no approvals`);
+    expect(verdictOf(verdicts, "approvals")).toMatchObject({
+      status: "fail",
+      reason: expect.stringContaining(`${NO_POLICY} does not say who approves a promotion`),
+    });
     expect(verdictOf(verdicts, "soak").reason).toBe(`${NO_POLICY} names no testing environments`);
-    expect(verdictOf(verdicts, "stage order").status).toBe("pass");
-    expect(overallStatus(verdicts)).toBe("pass");
+    expect(overallStatus(verdicts)).toBe("fail");
+  });
+
+  it("holds a version reverted in the environment until a promotion tries it again", () => {
+    const history = {
+      ...pinHistory(),
+      "production-canary": [
+        period("2.4.0", hoursBefore(500), hoursBefore(100), "2.4.1"),
+        period("2.4.1", hoursBefore(100), hoursBefore(90), "2.4.0"),
+        period("2.4.0", hoursBefore(90)),
+      ],
+    };
+    const held = verdictOf(gate({ history }), "revert hold");
+    expect(held.status).toBe("fail");
+    expect(held.reason).toContain("2.4.1 was reverted in production-canary on");
+    expect(held.reason).toContain('"Pinline-Retry: 2.4.1"');
+    const retried = verdictOf(gate({ history, retry: ["2.4.1"] }), "revert hold");
+    expect(retried).toMatchObject({
+      status: "pass",
+      reason: expect.stringContaining("tries it again"),
+    });
+  });
+
+  it("passes an environment whose policy explicitly asks for no approvals", () => {
+    const open: NamedPolicy = {
+      file: "policies/sandbox.yaml",
+      policy: { appliesTo: ["production-*"], approval: { required: 0 } },
+    };
+    const verdicts = gate({ policies: [open] });
+    expect(verdictOf(verdicts, "policy").status).toBe("pass");
+    expect(verdictOf(verdicts, "approvals")).toMatchObject({
+      status: "pass",
+      reason: "policies/sandbox.yaml asks for no approvals",
+    });
   });
 
   it("fails a release without any valid signature when no policy applies", () => {

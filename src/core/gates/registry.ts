@@ -12,16 +12,20 @@ import { complianceChecks } from "./compliance-checks.js";
 import { describeChange } from "./describe-change.js";
 import type { GateInput, GateStatus, GateVerdict, NamedPolicy } from "./gate-input.js";
 import type { Change, GateRule, RuleResult } from "./gate-rule.js";
+import { governingPolicy } from "./governing-policy.js";
 import { maintenanceWindow } from "./maintenance-window.js";
+import { revertHold } from "./revert-hold.js";
 import { signatures } from "./signatures.js";
 import { soak } from "./soak.js";
 import { stageOrder } from "./stage-order.js";
 import { upgradePath } from "./upgrade-path.js";
 
 export const GATE_RULES: readonly GateRule[] = [
+  governingPolicy,
   approvals,
   signatures,
   blockedVersions,
+  revertHold,
   channel,
   upgradePath,
   stageOrder,
@@ -31,7 +35,10 @@ export const GATE_RULES: readonly GateRule[] = [
   maintenanceWindow,
 ];
 
-/** Stands in when no policy applies: every policy rule then judges an empty policy. */
+/**
+ * Stands in when no policy applies, so every policy rule still says something; the "policy"
+ * rule fails the change (an ungoverned environment never passes).
+ */
 export const NO_POLICY = "(no policy)";
 
 const SEVERITY: Record<GateStatus, number> = { pass: 0, waiting: 1, fail: 2 };
@@ -51,7 +58,7 @@ function runRule(
 }
 
 /** Several policies' results for one rule: the worst status; waiting clears when all do. */
-function combine(results: readonly { file: string; result: RuleResult }[]): RuleResult {
+export function combine(results: readonly { file: string; result: RuleResult }[]): RuleResult {
   const first = results[0];
   if (results.length === 1 && first) return first.result;
   const status = results.reduce<GateStatus>(

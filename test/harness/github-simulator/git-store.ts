@@ -52,6 +52,7 @@ export interface DiffEntry {
   deletions: number;
   /** The unified diff's hunks, as GitHub's `patch`; absent for binary files. */
   patch?: string;
+  binary?: boolean;
 }
 
 export interface NewCommit {
@@ -409,12 +410,57 @@ export class GitStore {
         deletions: count.deletions,
       };
       if (entry.previousPath !== undefined) result.previousPath = entry.previousPath;
-      if (!count.binary && options.patches !== false) {
-        const paths = entry.previousPath ? [entry.previousPath, entry.path] : [entry.path];
-        result.patch = this.patch(base, head, paths);
-      }
+      if (count.binary) result.binary = true;
+      if (!count.binary && options.patches !== false)
+        result.patch = this.patchOf(base, head, result);
       return result;
     });
+  }
+
+  /** The paths under `prefix` that differ between two commits. */
+  changedPaths(base: string, head: string, prefix: string): string[] {
+    const out = this.run(["diff", "--name-only", "-z", "--no-renames", base, head, "--", prefix]);
+    return out.stdout.toString("utf8").split("\0").filter(Boolean);
+  }
+
+  /** A file's patch in a diff (undefined for binary files), for diffs listed without them. */
+  patchOf(base: string, head: string, entry: DiffEntry): string | undefined {
+    if (entry.binary) return undefined;
+    const paths = entry.previousPath ? [entry.previousPath, entry.path] : [entry.path];
+    return this.patch(base, head, paths);
+  }
+
+  /**
+   * The patches of several files of one diff with a single git call (a page of a PR's files),
+   * by path; a file whose section cannot be told apart falls back to its own call.
+   */
+  patchesOf(base: string, head: string, entries: readonly DiffEntry[]): Map<string, string> {
+    const text = entries.filter((entry) => !entry.binary);
+    const paths = text.flatMap((e) => (e.previousPath ? [e.previousPath, e.path] : [e.path]));
+    const found = new Map<string, string>();
+    if (paths.length === 0) return found;
+    const out = this.run([
+      "-c",
+      "core.quotePath=false",
+      "diff",
+      "-M",
+      base,
+      head,
+      "--",
+      ...paths,
+    ]).stdout.toString("utf8");
+    for (const section of out.split(/^(?=diff --git )/m)) {
+      const target = /^\+\+\+ (?:b\/(.*)|\/dev\/null)$/m.exec(section);
+      const source = /^--- a\/(.*)$/m.exec(section);
+      const path = target?.[1] ?? source?.[1];
+      const start = section.indexOf("@@");
+      if (path !== undefined)
+        found.set(path, start < 0 ? "" : section.slice(start).replace(/\n$/, ""));
+    }
+    for (const entry of text) {
+      if (!found.has(entry.path)) found.set(entry.path, this.patchOf(base, head, entry) ?? "");
+    }
+    return found;
   }
 
   private patch(base: string, head: string, paths: string[]): string {

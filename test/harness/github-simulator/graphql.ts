@@ -5,7 +5,7 @@
  * in the query text. Anything else is answered with a GraphQL error (HTTP 200, as GitHub does).
  */
 import type { SimulatorCore } from "./core.js";
-import { isRecord, type Reply, type RequestContext } from "./http.js";
+import { HttpError, isRecord, type Reply, type RequestContext } from "./http.js";
 import type { MergeMethod, PullRequest } from "./model.js";
 
 const MERGE_METHODS: Record<string, MergeMethod> = {
@@ -24,15 +24,35 @@ export function handleGraphql(core: SimulatorCore, request: RequestContext): Rep
   const variables = isRecord(request.body.variables) ? request.body.variables : {};
   const operation = { query, variables };
   try {
-    if (/\benablePullRequestAutoMerge\b/.test(query))
+    if (/\benablePullRequestAutoMerge\b/.test(query)) {
+      mayMerge(core, request);
       return enableAutoMerge(core, request, operation);
-    if (/\bdisablePullRequestAutoMerge\b/.test(query)) return disableAutoMerge(core, operation);
+    }
+    if (/\bdisablePullRequestAutoMerge\b/.test(query)) {
+      mayMerge(core, request);
+      return disableAutoMerge(core, operation);
+    }
     return graphqlError(
       "The GitHub simulator does not support this GraphQL operation.",
       "NOT_SUPPORTED",
     );
   } catch (error) {
     if (error instanceof GraphqlError) return graphqlError(error.message, error.type);
+    throw error;
+  }
+}
+
+/**
+ * Auto-merge merges as whoever enabled it: it takes what merging takes (write access; for
+ * an App, Contents and Pull requests write). The docs do not list the mutations' permissions.
+ */
+function mayMerge(core: SimulatorCore, request: RequestContext): void {
+  try {
+    core.requireRole(request, "write");
+    core.requireScope(request, "contents:write");
+    core.requireScope(request, "pull_requests:write");
+  } catch (error) {
+    if (error instanceof HttpError) throw new GraphqlError(String(error.body.message), "FORBIDDEN");
     throw error;
   }
 }

@@ -2,7 +2,7 @@
  * The HTTP side of the simulator: routing by OpenAPI path template, GitHub's error shapes,
  * reading request bodies the way GitHub validates them, and Link-header pagination.
  */
-import type { User } from "./model.js";
+import type { Credential, User } from "./model.js";
 
 export const DOCS_URL = "https://docs.github.com/rest";
 
@@ -23,8 +23,10 @@ export interface RequestContext {
   body: Record<string, unknown>;
   /** The request's absolute URL under the simulator's base URL (for Link headers). */
   url: URL;
-  /** The user behind the token. */
+  /** The account behind the token (for an App's tokens and JWTs: its bot account). */
   actor: User;
+  /** What authenticated the request: a user's token, an installation token or an App's JWT. */
+  auth: Credential;
 }
 
 export type Handler = (request: RequestContext) => Reply;
@@ -245,8 +247,13 @@ function clamp(value: number, min: number, max: number): number {
 export function listReply<T>(
   request: RequestContext,
   items: readonly T[],
-  toJson: (item: T) => unknown = (item) => item,
+  /** Each item's JSON; `page` is the page's items, for work done once per page. */
+  toJson: (item: T, page: readonly T[]) => unknown = (item) => item,
 ): Reply {
   const page = paginate(request, items);
-  return { status: 200, body: page.items.map(toJson), headers: page.headers };
+  return {
+    status: 200,
+    body: page.items.map((item) => toJson(item, page.items)),
+    headers: page.headers,
+  };
 }

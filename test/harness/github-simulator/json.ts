@@ -3,13 +3,17 @@
  * description marks required (the test validates each response against it), URLs under the
  * simulator's base URL for API links and under https://github.com for html links.
  */
+import { GITHUB_ACTIONS, GITHUB_ORG } from "./apps.js";
 import type { SimulatorCore } from "./core.js";
 import type { CommitData, DiffEntry } from "./git-store.js";
 import {
+  type Activity,
+  type App,
   type CheckRun,
   type CommitStatus,
   type Deployment,
   type DeploymentStatus,
+  type Fork,
   type IssueComment,
   isoTime,
   type Label,
@@ -18,32 +22,6 @@ import {
   type Review,
   type User,
 } from "./model.js";
-
-/** The app every check run is credited to, as with the workflow's GITHUB_TOKEN. */
-export const GITHUB_ACTIONS_APP = {
-  id: 15368,
-  slug: "github-actions",
-  node_id: "MDM6QXBwMTUzNjg=",
-  name: "GitHub Actions",
-  description: "Automate your workflow from idea to production",
-  external_url: "https://help.github.com/en/actions",
-  html_url: "https://github.com/apps/github-actions",
-  created_at: "2018-07-30T09:30:17Z",
-  updated_at: "2019-12-10T19:04:12Z",
-  permissions: {
-    actions: "write",
-    checks: "write",
-    contents: "write",
-    deployments: "write",
-    issues: "write",
-    metadata: "read",
-    pull_requests: "write",
-    statuses: "write",
-  },
-  events: ["check_run", "check_suite", "pull_request", "push", "workflow_dispatch"],
-};
-
-const GITHUB_ORG = { login: "github", id: 9919, nodeId: "MDEyOk9yZ2FuaXphdGlvbjk5MTk=" };
 
 /** simple-user: what GitHub embeds wherever an account is mentioned. */
 export function userJson(
@@ -83,25 +61,30 @@ export function loginJson(core: SimulatorCore, login: string) {
   return userJson(core, core.account(login));
 }
 
-/** The repository, with every field of full-repository (a superset of the smaller shapes). */
-export function repositoryJson(core: SimulatorCore, viewer?: User) {
-  const api = core.apiRepoUrl;
-  const html = core.htmlRepoUrl;
-  const fullName = `${core.owner}/${core.repo}`;
-  const owner = core.account(core.owner);
-  const id = core.repoId;
+/**
+ * The repository (or, given `fork`, a fork of it), with every field of full-repository (a
+ * superset of the smaller shapes).
+ */
+export function repositoryJson(core: SimulatorCore, viewer?: User, fork?: Fork) {
+  const ownerLogin = fork ? fork.owner : core.owner;
+  const name = fork ? fork.repo : core.repo;
+  const fullName = `${ownerLogin}/${name}`;
+  const api = `${core.apiUrl}/repos/${fullName}`;
+  const html = `https://github.com/${fullName}`;
+  const owner = core.account(ownerLogin);
+  const id = fork ? fork.id : core.repoId;
   const counts = core.state.pulls.filter((pull) => pull.state === "open").length;
   const repo: Record<string, unknown> = {
     id,
     node_id: nodeId("R", id),
-    name: core.repo,
+    name,
     full_name: fullName,
     owner: userJson(core, owner),
     private: true,
     visibility: "private",
     html_url: html,
     description: null,
-    fork: false,
+    fork: fork !== undefined,
     url: api,
     archive_url: `${api}/{archive_format}{/ref}`,
     assignees_url: `${api}/assignees{/user}`,
@@ -351,13 +334,16 @@ function pullLabels(core: SimulatorCore, pull: PullRequest, simple: boolean) {
   });
 }
 
-function branchJson(core: SimulatorCore, branch: string, sha: string) {
+/** A pull request's head or base: a branch of this repository, or of the fork `forkOwner`. */
+function branchJson(core: SimulatorCore, branch: string, sha: string, forkOwner?: string | null) {
+  const fork = forkOwner ? core.findFork(forkOwner) : undefined;
+  const owner = fork ? fork.owner : core.owner;
   return {
-    label: `${core.owner}:${branch}`,
+    label: `${owner}:${branch}`,
     ref: branch,
     sha,
-    user: loginJson(core, core.owner),
-    repo: repositoryJson(core),
+    user: loginJson(core, owner),
+    repo: repositoryJson(core, undefined, fork),
   };
 }
 
@@ -401,7 +387,7 @@ export function pullJson(core: SimulatorCore, pull: PullRequest, full: boolean) 
     assignees: [],
     requested_reviewers: [],
     requested_teams: [],
-    head: branchJson(core, pull.head, pull.headSha),
+    head: branchJson(core, pull.head, pull.headSha, pull.headOwner),
     base: branchJson(core, pull.base, pull.baseSha),
     _links: {
       self: { href: self },
@@ -426,6 +412,10 @@ export function pullJson(core: SimulatorCore, pull: PullRequest, full: boolean) 
   return json;
 }
 
+/**
+ * What only a single pull request carries. Its counts are the real totals, though the commit
+ * and file lists stop at 250 and 3000 (the docs state those caps for the lists only).
+ */
 function pullDetails(core: SimulatorCore, pull: PullRequest) {
   const base = core.git.mergeBase(pull.baseSha, pull.headSha) ?? pull.baseSha;
   const files = core.git.diff(base, pull.headSha, { patches: false });
@@ -445,7 +435,7 @@ function pullDetails(core: SimulatorCore, pull: PullRequest) {
     comments: core.state.comments.filter((comment) => comment.issueNumber === pull.number).length,
     review_comments: 0,
     maintainer_can_modify: false,
-    commits: core.git.revList(pull.headSha, { exclude: base }).length,
+    commits: core.pullCommits(pull).length,
     additions: files.reduce((sum, file) => sum + file.additions, 0),
     deletions: files.reduce((sum, file) => sum + file.deletions, 0),
     changed_files: files.length,
@@ -486,13 +476,75 @@ export function commentJson(core: SimulatorCore, comment: IssueComment) {
   };
 }
 
+/** A GitHub App as `integration` (GET /app, a check run's `app`). */
+export function appJson(core: SimulatorCore, app: App) {
+  const actions = app.id === GITHUB_ACTIONS.appId;
+  const owner = actions
+    ? userJson(core, {
+        login: GITHUB_ORG.login,
+        id: GITHUB_ORG.id,
+        nodeId: GITHUB_ORG.nodeId,
+        type: "Organization",
+      })
+    : loginJson(core, app.owner);
+  return {
+    id: app.id,
+    slug: app.slug,
+    node_id: app.nodeId,
+    client_id: app.clientId,
+    owner,
+    name: app.name,
+    description: actions ? GITHUB_ACTIONS.description : null,
+    external_url: actions ? GITHUB_ACTIONS.externalUrl : `https://github.com/apps/${app.slug}`,
+    html_url: `https://github.com/apps/${app.slug}`,
+    created_at: app.createdAt,
+    updated_at: app.createdAt,
+    permissions: app.permissions,
+    events: app.events,
+  };
+}
+
+/** The App's installation on the repository's organisation (GET /repos/{owner}/{repo}/installation). */
+export function installationJson(core: SimulatorCore, app: App) {
+  const account = core.account(core.owner);
+  return {
+    id: app.installationId,
+    account: userJson(core, account),
+    repository_selection: "selected",
+    access_tokens_url: `${core.apiUrl}/app/installations/${app.installationId}/access_tokens`,
+    repositories_url: `${core.apiUrl}/installation/repositories`,
+    html_url: `https://github.com/organizations/${core.owner}/settings/installations/${app.installationId}`,
+    app_id: app.id,
+    client_id: app.clientId,
+    app_slug: app.slug,
+    target_id: account.id,
+    target_type: "Organization",
+    permissions: app.permissions,
+    events: app.events,
+    created_at: app.createdAt,
+    updated_at: app.createdAt,
+    single_file_name: null,
+    has_multiple_single_files: false,
+    single_file_paths: [],
+    suspended_by: null,
+    suspended_at: null,
+  };
+}
+
 export function checkRunJson(core: SimulatorCore, run: CheckRun) {
   const url = `${core.apiRepoUrl}/check-runs/${run.id}`;
   const html = `${core.htmlRepoUrl}/runs/${run.id}`;
+  // "Pushes to a branch in a forked repository are not detected and return an empty
+  // pull_requests array."
   const pulls = core.state.pulls.filter(
-    (pull) => pull.state === "open" && core.refreshPull(pull).headSha === run.headSha,
+    (pull) =>
+      pull.state === "open" &&
+      pull.headOwner === null &&
+      core.refreshPull(pull).headSha === run.headSha,
   );
   const repo = { id: core.repoId, url: core.apiRepoUrl, name: core.repo };
+  const app = core.appById(run.appId);
+  if (!app) throw new Error(`check run ${run.id} names no App`);
   return {
     id: run.id,
     node_id: run.nodeId,
@@ -512,15 +564,7 @@ export function checkRunJson(core: SimulatorCore, run: CheckRun) {
     },
     name: run.name,
     check_suite: { id: run.checkSuiteId },
-    app: {
-      ...GITHUB_ACTIONS_APP,
-      owner: userJson(core, {
-        login: GITHUB_ORG.login,
-        id: GITHUB_ORG.id,
-        nodeId: GITHUB_ORG.nodeId,
-        type: "Organization",
-      }),
-    },
+    app: appJson(core, app),
     pull_requests: pulls.map((pull) => ({
       id: pull.id,
       number: pull.number,
@@ -528,6 +572,20 @@ export function checkRunJson(core: SimulatorCore, run: CheckRun) {
       head: { ref: pull.head, sha: pull.headSha, repo },
       base: { ref: pull.base, sha: pull.baseSha, repo },
     })),
+  };
+}
+
+/** One entry of GET /repos/{owner}/{repo}/activity. */
+export function activityJson(core: SimulatorCore, activity: Activity) {
+  return {
+    id: activity.id,
+    node_id: activity.nodeId,
+    before: activity.before,
+    after: activity.after,
+    ref: activity.ref,
+    timestamp: activity.timestamp,
+    activity_type: activity.activityType,
+    actor: activity.actor === null ? null : loginJson(core, activity.actor),
   };
 }
 

@@ -11,8 +11,12 @@ export interface User {
   id: number;
   nodeId: string;
   type: UserType;
+  /** The role on the repository; for an App's bot, derived from the App's permissions. */
   permission: Permission;
+  /** The personal access token; "" for accounts that cannot hold one (an App's bot). */
   token: string;
+  /** For an App's bot account (`<slug>[bot]`): the App's id. */
+  appId?: number;
 }
 
 export interface Team {
@@ -20,6 +24,123 @@ export interface Team {
   org: string;
   slug: string;
   members: Set<string>;
+  /** The parent team's slug (same organisation), for nested teams. */
+  parent?: string;
+}
+
+/** The permissions a GitHub App (and its installation tokens) may hold on the repository. */
+export type AppPermission =
+  | "checks"
+  | "contents"
+  | "pull_requests"
+  | "issues"
+  | "deployments"
+  | "statuses"
+  | "metadata"
+  | "members"
+  | "actions"
+  | "workflows"
+  | "administration";
+
+export type AccessLevel = "read" | "write";
+
+/** Permission name → level, as GitHub's `app-permissions` object (only granted ones appear). */
+export type AppPermissions = Partial<Record<string, AccessLevel>>;
+
+/** A GitHub App installed on the repository (one installation: this repository). */
+export interface App {
+  id: number;
+  slug: string;
+  name: string;
+  nodeId: string;
+  clientId: string;
+  /** The login of the account owning the App. */
+  owner: string;
+  botLogin: string;
+  installationId: number;
+  /** What the installation was granted (metadata: read always). */
+  permissions: AppPermissions;
+  events: string[];
+  createdAt: string;
+}
+
+/** An installation access token (GITHUB_TOKEN is one, of the github-actions App). */
+export interface InstallationToken {
+  token: string;
+  appId: number;
+  permissions: AppPermissions;
+  /** Real time (ms) after which GitHub no longer accepts it. */
+  expiresAt: number;
+  /** Repository names it was restricted to; undefined = every repository of the installation. */
+  repositories?: string[];
+  revoked: boolean;
+}
+
+/** Who sent a request: a user's personal access token, an installation token, or an App's JWT. */
+export type Credential =
+  | { kind: "user"; user: User }
+  | { kind: "installation"; user: User; app: App; token: InstallationToken }
+  | { kind: "app"; user: User; app: App };
+
+export type ActivityType =
+  | "push"
+  | "force_push"
+  | "branch_creation"
+  | "branch_deletion"
+  | "pr_merge"
+  | "merge_queue_merge";
+
+/** A change of a branch of the repository, as GET /repos/{owner}/{repo}/activity lists it. */
+export interface Activity {
+  id: number;
+  nodeId: string;
+  /** refs/heads/<branch>. */
+  ref: string;
+  before: string;
+  after: string;
+  timestamp: string;
+  activityType: ActivityType;
+  /** The login of who made the change; null when unknown (GitHub's actor is nullable). */
+  actor: string | null;
+}
+
+export interface RulesetBypassActor {
+  actor_id: number | null;
+  actor_type:
+    | "Integration"
+    | "OrganizationAdmin"
+    | "RepositoryRole"
+    | "Team"
+    | "DeployKey"
+    | "User";
+  bypass_mode: "always" | "pull_request" | "exempt";
+}
+
+export interface RulesetRule {
+  type: string;
+  parameters?: Record<string, unknown>;
+}
+
+/** A repository ruleset, in GitHub's REST field names. */
+export interface Ruleset {
+  id: number;
+  nodeId: string;
+  name: string;
+  target: "branch" | "tag" | "push";
+  enforcement: "active" | "disabled" | "evaluate";
+  bypass_actors: RulesetBypassActor[];
+  conditions: { ref_name: { include: string[]; exclude: string[] } } | null;
+  rules: RulesetRule[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A fork of the repository, owned by `owner` (its branches live under refs/forks/<owner>/). */
+export interface Fork {
+  id: number;
+  nodeId: string;
+  owner: string;
+  repo: string;
 }
 
 export type MergeMethod = "merge" | "squash" | "rebase";
@@ -38,13 +159,15 @@ export interface PullRequest {
   nodeId: string;
   title: string;
   body: string | null;
-  /** Branch names in this repository. */
+  /** Branch names: `base` in this repository, `head` in it or in the fork `headOwner`. */
   head: string;
   base: string;
   /** The head's commit: follows the branch while the pull request is open, frozen after. */
   headSha: string;
   baseSha: string;
   author: string;
+  /** The fork's owner when the head branch is a fork's; null for a branch of this repository. */
+  headOwner: string | null;
   state: "open" | "closed";
   draft: boolean;
   merged: boolean;
@@ -111,6 +234,11 @@ export interface CheckRun {
   detailsUrl: string | null;
   externalId: string | null;
   output: { title: string | null; summary: string | null; text: string | null };
+  /** The App that created it: only that App may change it. */
+  appId: number;
+  appSlug: string;
+  /** When it was created (it goes stale 14 days after, unless completed). */
+  createdAt: string;
 }
 
 export interface CommitStatus {
@@ -122,6 +250,8 @@ export interface CommitStatus {
   description: string | null;
   targetUrl: string | null;
   creator: string;
+  /** The App whose installation token created it, if any. */
+  appId: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -178,10 +308,20 @@ export interface SimulatorState {
   statuses: CommitStatus[];
   deployments: Deployment[];
   deploymentStatuses: DeploymentStatus[];
+  apps: App[];
+  installationTokens: InstallationToken[];
+  activities: Activity[];
+  rulesets: Ruleset[];
+  forks: Fork[];
 }
 
 export function emptyState(): SimulatorState {
   return {
+    apps: [],
+    installationTokens: [],
+    activities: [],
+    rulesets: [],
+    forks: [],
     users: new Map(),
     teams: [],
     pulls: [],

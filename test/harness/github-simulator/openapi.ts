@@ -62,11 +62,33 @@ function pointerSegment(segment: string): string {
   return encodeURIComponent(segment.replace(/~/g, "~0").replace(/\//g, "~1"));
 }
 
+/**
+ * Where the description contradicts itself, the simulator follows GitHub's behaviour: the REST
+ * `check-run` schema leaves `stale` out of `conclusion`, while the docs say an incomplete run
+ * "becomes stale" after 14 days (docs.github.com/en/rest/guides/using-the-rest-api-to-
+ * interact-with-checks) and the same description's check_run webhook schemas list it.
+ */
+function correctSchema(spec: Record<string, unknown>): void {
+  const components = isRecord(spec.components) ? spec.components : {};
+  const schemas = isRecord(components.schemas) ? components.schemas : {};
+  const checkRun = isRecord(schemas["check-run"]) ? schemas["check-run"] : {};
+  const properties = isRecord(checkRun.properties) ? checkRun.properties : {};
+  const conclusion = properties.conclusion;
+  if (
+    isRecord(conclusion) &&
+    Array.isArray(conclusion.enum) &&
+    !conclusion.enum.includes("stale")
+  ) {
+    conclusion.enum = [...conclusion.enum, "stale"];
+  }
+}
+
 function loadSpec(): Record<string, unknown> {
   const require = createRequire(import.meta.url);
   const path = require.resolve("@octokit/openapi/generated/api.github.com.json");
   const spec: unknown = JSON.parse(readFileSync(path, "utf8"));
   if (!isRecord(spec)) throw new Error("unreadable OpenAPI description");
+  correctSchema(spec);
   normaliseSchema(spec);
   return spec;
 }

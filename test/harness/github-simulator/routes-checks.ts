@@ -1,9 +1,15 @@
 /**
- * Check runs (all credited to the GitHub Actions app, as with a workflow's GITHUB_TOKEN) and
- * commit statuses, both attached to commits of the bare repository.
+ * Check runs and commit statuses, attached to commits of the bare repository. Check runs are
+ * GitHub Apps' alone: "Write permission for the REST API to interact with checks is only
+ * available to GitHub Apps" (docs.github.com/en/rest/guides/using-the-rest-api-to-interact-
+ * with-checks); each belongs to the App that created it, and a completed one keeps its status
+ * and conclusion.
  */
 import type { SimulatorCore } from "./core.js";
 import {
+  errorBody,
+  forbidden,
+  HttpError,
   integerParam,
   notFound,
   optionalEnum,
@@ -32,16 +38,17 @@ const CONCLUSIONS = [
 ] as const;
 
 export function registerCheckRoutes(router: Router, core: SimulatorCore): void {
-  // One check suite per commit, as for one workflow run.
+  // "A check suite is created by a single GitHub App": one per commit and App.
   const suites = new Map<string, number>();
-  const suiteFor = (sha: string) => {
-    const id = suites.get(sha) ?? core.nextId();
-    suites.set(sha, id);
+  const suiteFor = (sha: string, appId: number) => {
+    const key = `${appId}:${sha}`;
+    const id = suites.get(key) ?? core.nextId();
+    suites.set(key, id);
     return id;
   };
 
   router.add("POST", "/repos/{owner}/{repo}/check-runs", (request) => {
-    core.requirePermission(request.actor, "write");
+    const auth = requireApp(request);
     const name = requiredString(request.body, "name");
     const headSha = core.requireCommit(
       requiredString(request.body, "head_sha"),
@@ -49,19 +56,23 @@ export function registerCheckRoutes(router: Router, core: SimulatorCore): void {
       "head_sha",
     );
     const id = core.nextId();
+    const created = core.now();
     const run: CheckRun = {
       id,
       nodeId: nodeId("CR", id),
-      checkSuiteId: suiteFor(headSha),
+      checkSuiteId: suiteFor(headSha, auth.app.id),
       name,
       headSha,
       status: "queued",
       conclusion: null,
-      startedAt: core.now(),
+      startedAt: created,
       completedAt: null,
       detailsUrl: null,
       externalId: null,
       output: { title: null, summary: null, text: null },
+      appId: auth.app.id,
+      appSlug: auth.app.slug,
+      createdAt: created,
     };
     applyCheckRunFields(core, run, request.body);
     core.state.checkRuns.push(run);
@@ -69,8 +80,15 @@ export function registerCheckRoutes(router: Router, core: SimulatorCore): void {
   });
 
   router.add("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (request) => {
-    core.requirePermission(request.actor, "write");
+    const auth = requireApp(request);
     const run = findCheckRun(core, request);
+    // Observed, not documented (research notes §5b, e.g. databricks/cli#4563).
+    if (run.appId !== auth.app.id) {
+      throw forbidden(
+        `Invalid app_id \`${auth.app.id}\` - check run can only be modified by the GitHub App that created it.`,
+      );
+    }
+    refuseCompletedChanges(run, request.body);
     const name = optionalString(request.body, "name");
     if (name !== undefined) run.name = name;
     applyCheckRunFields(core, run, request.body);
@@ -89,7 +107,34 @@ export function registerCheckRoutes(router: Router, core: SimulatorCore): void {
   registerStatusRoutes(router, core);
 }
 
+/** The App behind an installation token; a user's token is refused as GitHub refuses it. */
+function requireApp(request: RequestContext) {
+  if (request.auth.kind !== "installation") {
+    // The observed answer to a personal access token (research notes §5a).
+    throw new HttpError(403, errorBody("You must authenticate via a GitHub App."));
+  }
+  return request.auth;
+}
+
+/**
+ * A completed check run keeps its status and conclusion: "Once a check run transitions from
+ * the in_progress state to completed state, it's not possible to modify its status nor its
+ * conclusion further" (GitHub Support Community, research notes §5c; the REST docs are
+ * silent). Its output, name and links may still change.
+ */
+function refuseCompletedChanges(run: CheckRun, body: Record<string, unknown>): void {
+  if (run.status !== "completed") return;
+  const changing = ["status", "conclusion", "completed_at"].filter(
+    (key) => body[key] !== undefined && body[key] !== null,
+  );
+  if (changing.length === 0) return;
+  throw unprocessable(
+    `Invalid request.\n\nThe check run is completed: its ${changing.join(", ")} can no longer be changed.`,
+  );
+}
+
 function findCheckRun(core: SimulatorCore, request: RequestContext): CheckRun {
+  core.settleStaleCheckRuns();
   const id = integerParam(request, "check_run_id");
   const run = core.state.checkRuns.find((candidate) => candidate.id === id);
   if (!run) throw notFound();
@@ -118,6 +163,12 @@ function applyCheckRunFields(
 ): void {
   const status = optionalEnum(body, "status", CHECK_STATUSES);
   const conclusion = optionalEnum(body, "conclusion", CONCLUSIONS);
+  // "You cannot change a check run conclusion to `stale`, only GitHub can set this."
+  if (conclusion === "stale") {
+    throw unprocessable(
+      "Invalid request.\n\nYou cannot change a check run conclusion to stale, only GitHub can set this.",
+    );
+  }
   if (status === "completed" && !conclusion && !run.conclusion) {
     throw unprocessable(`Invalid request.\n\n"conclusion" wasn't supplied.`);
   }
@@ -142,21 +193,34 @@ function applyCheckRunFields(
   }
 }
 
+/**
+ * Check runs of a commit, newest first. filter=latest (the default, "returns the most recent
+ * check runs") keeps the newest run of each name *per App*: every App writes into a check
+ * suite of its own, so one App's newer run of a name never hides another App's run of it
+ * (the docs do not say; this is the reading that lets consumers tell Apps apart by app_id).
+ */
 function listCheckRuns(core: SimulatorCore, request: RequestContext): Reply {
   const sha = core.resolveRef(request.params.ref ?? "");
   const name = request.query.get("check_name");
   const status = request.query.get("status");
-  const latestOnly = (request.query.get("filter") ?? "latest") === "latest";
-  // Newest first; with filter=latest only the newest run of each name counts.
-  const runs = core.state.checkRuns
-    .filter((run) => run.headSha === sha)
+  const appId = request.query.get("app_id");
+  const filter = request.query.get("filter") ?? "latest";
+  if (filter !== "latest" && filter !== "all") {
+    throw unprocessable(`Invalid request.\n\n"${filter}" is not a valid filter.`);
+  }
+  const runs = core
+    .checkRunsOf(sha)
     .sort((a, b) => b.id - a.id)
     .filter(
       (run, index, all) =>
-        !latestOnly || all.findIndex((other) => other.name === run.name) === index,
+        filter === "all" ||
+        all.findIndex((other) => other.name === run.name && other.appId === run.appId) === index,
     )
     .filter(
-      (run) => (name === null || run.name === name) && (status === null || run.status === status),
+      (run) =>
+        (name === null || run.name === name) &&
+        (status === null || run.status === status) &&
+        (appId === null || String(run.appId) === appId),
     );
   const page = paginate(request, runs);
   return {
@@ -173,7 +237,7 @@ const STATUS_STATES = ["error", "failure", "pending", "success"] as const;
 
 function registerStatusRoutes(router: Router, core: SimulatorCore): void {
   router.add("POST", "/repos/{owner}/{repo}/statuses/{sha}", (request) => {
-    core.requirePermission(request.actor, "write");
+    core.requireRole(request, "write");
     const ref = request.params.sha ?? "";
     const sha = core.tryResolveRef(ref);
     if (!sha) throw unprocessable(`No commit found for SHA: ${ref}`);
@@ -190,6 +254,7 @@ function registerStatusRoutes(router: Router, core: SimulatorCore): void {
       description: optionalString(request.body, "description") ?? null,
       targetUrl: optionalString(request.body, "target_url") ?? null,
       creator: request.actor.login,
+      appId: request.auth.kind === "installation" ? request.auth.app.id : null,
       createdAt: now,
       updatedAt: now,
     };

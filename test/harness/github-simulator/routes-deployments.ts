@@ -80,12 +80,12 @@ function findDeployment(core: SimulatorCore, request: RequestContext): Deploymen
 }
 
 function createDeployment(core: SimulatorCore, request: RequestContext): Reply {
-  core.requirePermission(request.actor, "write");
+  core.requireRole(request, "write");
   const ref = requiredString(request.body, "ref");
   const sha = core.tryResolveRef(ref);
   if (!sha) throw unprocessable(`No ref found for: ${ref}`);
   if (optionalBoolean(request.body, "auto_merge") ?? true) {
-    const merged = autoMergeDefaultBranch(core, ref);
+    const merged = autoMergeDefaultBranch(core, ref, request.actor.login);
     if (merged) return merged;
   }
   const required = optionalStringArray(request.body, "required_contexts");
@@ -125,7 +125,11 @@ function createDeployment(core: SimulatorCore, request: RequestContext): Reply {
  * auto_merge (default true): deploying a branch the default branch is not merged into makes
  * GitHub merge it first and answer 202, asking the client to try again (409 on conflicts).
  */
-function autoMergeDefaultBranch(core: SimulatorCore, ref: string): Reply | undefined {
+function autoMergeDefaultBranch(
+  core: SimulatorCore,
+  ref: string,
+  actor: string,
+): Reply | undefined {
   const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : ref;
   const branchSha = core.branchSha(branch);
   const defaultSha = core.branchSha(core.defaultBranch);
@@ -144,8 +148,7 @@ function autoMergeDefaultBranch(core: SimulatorCore, ref: string): Reply | undef
     author: identity,
     committer: identity,
   });
-  core.git.updateRef(`refs/heads/${branch}`, sha, branchSha);
-  core.refreshPulls();
+  core.moveRef({ ref: `refs/heads/${branch}`, sha, expected: branchSha, actor });
   return { status: 202, body: { message } };
 }
 
@@ -184,7 +187,7 @@ function checkContexts(
 }
 
 function createDeploymentStatus(core: SimulatorCore, request: RequestContext): Reply {
-  core.requirePermission(request.actor, "write");
+  core.requireRole(request, "write");
   const deployment = findDeployment(core, request);
   const state = optionalEnum(request.body, "state", DEPLOYMENT_STATES);
   if (!state)

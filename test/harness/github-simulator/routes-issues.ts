@@ -61,15 +61,14 @@ function registerAccessRoutes(router: Router, core: SimulatorCore): void {
     };
   });
 
+  // "Team members will include the members of child teams."
+  // (docs.github.com/en/rest/teams/members#get-team-membership-for-a-user)
   router.add("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (request) => {
-    const org = (request.params.org ?? "").toLowerCase();
-    const slug = (request.params.team_slug ?? "").toLowerCase();
-    const username = (request.params.username ?? "").toLowerCase();
-    const team = core.state.teams.find(
-      (candidate) => candidate.org.toLowerCase() === org && candidate.slug.toLowerCase() === slug,
-    );
-    const member = team && [...team.members].some((login) => login.toLowerCase() === username);
-    if (!team || !member) throw notFound();
+    const org = request.params.org ?? "";
+    const slug = request.params.team_slug ?? "";
+    const username = request.params.username ?? "";
+    const team = core.findTeam(org, slug);
+    if (!team || !core.isTeamMember(org, slug, username)) throw notFound();
     return {
       status: 200,
       body: {
@@ -99,7 +98,7 @@ function registerCommentRoutes(router: Router, core: SimulatorCore): void {
   });
 
   router.add("POST", comments, (request) => {
-    core.requirePermission(request.actor, "read");
+    core.requireRole(request, "read");
     const issue = findIssue(core, request);
     const body = requiredString(request.body, "body");
     const now = core.now();
@@ -123,7 +122,7 @@ function registerCommentRoutes(router: Router, core: SimulatorCore): void {
     const comment = core.state.comments.find((candidate) => candidate.id === id);
     if (!comment) throw notFound();
     // Others' comments need write access (maintainers can edit anyone's).
-    if (comment.user !== request.actor.login) core.requirePermission(request.actor, "write");
+    if (comment.user !== request.actor.login) core.requireRole(request, "write");
     comment.body = requiredString(request.body, "body");
     comment.updatedAt = core.now();
     return { status: 200, body: commentJson(core, comment) };
@@ -138,7 +137,7 @@ function registerLabelRoutes(router: Router, core: SimulatorCore): void {
   });
 
   router.add("POST", "/repos/{owner}/{repo}/labels", (request) => {
-    core.requirePermission(request.actor, "write");
+    core.requireRole(request, "write");
     const name = requiredString(request.body, "name");
     const color = (optionalString(request.body, "color") ?? "ededed").replace(/^#/, "");
     const description = optionalString(request.body, "description") ?? null;
@@ -148,7 +147,7 @@ function registerLabelRoutes(router: Router, core: SimulatorCore): void {
   const issueLabels = "/repos/{owner}/{repo}/issues/{issue_number}/labels";
   router.add("POST", issueLabels, (request) => addLabels(core, request));
   router.add("DELETE", `${issueLabels}/{name}`, (request) => {
-    core.requirePermission(request.actor, "triage");
+    core.requireRole(request, "triage");
     const issue = findIssue(core, request);
     const name = (request.params.name ?? "").toLowerCase();
     const index = issue.labels.findIndex((label) => label.toLowerCase() === name);
@@ -161,7 +160,7 @@ function registerLabelRoutes(router: Router, core: SimulatorCore): void {
 
 /** Adds labels by name, creating unknown ones (GitHub's default grey), and answers all of them. */
 function addLabels(core: SimulatorCore, request: RequestContext): Reply {
-  core.requirePermission(request.actor, "triage");
+  core.requireRole(request, "triage");
   const issue = findIssue(core, request);
   for (const name of labelNames(request.body.labels)) {
     const label = core.findLabel(name) ?? core.createLabel(name);

@@ -1,10 +1,10 @@
 /**
- * Pull requests and their reviews. Heads and bases are branches of the one repository (no
- * forks); diffs, commit lists and merges come from git.
+ * Pull requests and their reviews. Bases are branches of the repository; heads are its
+ * branches or a fork's ("owner:branch"). Diffs, commit lists and merges come from git.
  */
+import { GITHUB_ACTIONS } from "./apps.js";
 import type { SimulatorCore } from "./core.js";
 import {
-  forbidden,
   integerParam,
   listReply,
   notFound,
@@ -21,6 +21,9 @@ import {
 import { commitJson, diffEntryJson, pullJson, reviewJson } from "./json.js";
 import { nodeId, type PullRequest, type Review, type ReviewState } from "./model.js";
 
+const MAX_FILES = 3000;
+const MAX_COMMITS = 250;
+
 export function registerPullRoutes(router: Router, core: SimulatorCore): void {
   const base = "/repos/{owner}/{repo}/pulls";
   router.add("GET", base, (request) => listPulls(core, request));
@@ -31,17 +34,25 @@ export function registerPullRoutes(router: Router, core: SimulatorCore): void {
   }));
   router.add("PATCH", `${base}/{pull_number}`, (request) => updatePull(core, request));
   router.add("PUT", `${base}/{pull_number}/merge`, (request) => mergePull(core, request));
+  // "Responses include a maximum of 3000 files" (docs.github.com/en/rest/pulls/pulls#list-pull-requests-files).
   router.add("GET", `${base}/{pull_number}/files`, (request) => {
     const pull = core.findPull(integerParam(request, "pull_number"));
     const from = core.git.mergeBase(pull.baseSha, pull.headSha) ?? pull.baseSha;
-    const files = core.git.diff(from, pull.headSha);
-    return listReply(request, files, (file) => diffEntryJson(core, pull.headSha, file));
+    const files = core.git.diff(from, pull.headSha, { patches: false }).slice(0, MAX_FILES);
+    const patchCache = new Map<readonly unknown[], Map<string, string>>();
+    // Patches only for the page served, in one git call.
+    return listReply(request, files, (file, page) => {
+      const patches = patchCache.get(page) ?? core.git.patchesOf(from, pull.headSha, page);
+      patchCache.set(page, patches);
+      const patch = file.binary ? undefined : patches.get(file.path);
+      return diffEntryJson(core, pull.headSha, patch === undefined ? file : { ...file, patch });
+    });
   });
+  // "Lists a maximum of 250 commits for a pull request"
+  // (docs.github.com/en/rest/pulls/pulls#list-commits-on-a-pull-request): the oldest 250.
   router.add("GET", `${base}/{pull_number}/commits`, (request) => {
     const pull = core.findPull(integerParam(request, "pull_number"));
-    const from = core.git.mergeBase(pull.baseSha, pull.headSha) ?? pull.baseSha;
-    // Oldest first, as GitHub lists a pull request's commits.
-    const shas = core.git.revList(pull.headSha, { exclude: from }).reverse();
+    const shas = core.pullCommits(pull).reverse().slice(0, MAX_COMMITS);
     return listReply(request, shas, (sha) => commitJson(core, core.git.readCommit(sha)));
   });
   // The pull requests a commit belongs to: merged as it (merge_commit_sha) or at their head.
@@ -54,13 +65,25 @@ export function registerPullRoutes(router: Router, core: SimulatorCore): void {
   registerReviewRoutes(router, core);
 }
 
-/** "acme:feature" or "feature" → the branch, when the owner is this repository's. */
-function headBranch(core: SimulatorCore, head: string): string | undefined {
+/**
+ * "acme:feature" or "feature" → the branch of this repository (owner null); "them:feature" →
+ * the branch of their fork. Undefined for an owner with no fork of the repository.
+ */
+function headBranch(
+  core: SimulatorCore,
+  head: string,
+): { owner: string | null; branch: string } | undefined {
   const colon = head.indexOf(":");
-  if (colon < 0) return head;
-  return head.slice(0, colon).toLowerCase() === core.owner.toLowerCase()
-    ? head.slice(colon + 1)
-    : undefined;
+  if (colon < 0) return { owner: null, branch: head };
+  const owner = head.slice(0, colon);
+  const branch = head.slice(colon + 1);
+  if (owner.toLowerCase() === core.owner.toLowerCase()) return { owner: null, branch };
+  const fork = core.findFork(owner);
+  return fork ? { owner: fork.owner, branch } : undefined;
+}
+
+function sameOwner(a: string | null, b: string | null): boolean {
+  return (a ?? "").toLowerCase() === (b ?? "").toLowerCase();
 }
 
 function listPulls(core: SimulatorCore, request: RequestContext): Reply {
@@ -70,11 +93,14 @@ function listPulls(core: SimulatorCore, request: RequestContext): Reply {
   const base = request.query.get("base");
   const sort = request.query.get("sort") ?? "created";
   const direction = request.query.get("direction") ?? (sort === "created" ? "desc" : "asc");
-  const branch = head === null ? undefined : headBranch(core, head);
+  const wanted = head === null ? undefined : headBranch(core, head);
   const pulls = core.state.pulls.filter(
     (pull) =>
       (state === "all" || pull.state === state) &&
-      (head === null || pull.head === branch) &&
+      (head === null ||
+        (wanted !== undefined &&
+          pull.head === wanted.branch &&
+          sameOwner(pull.headOwner, wanted.owner))) &&
       (base === null || pull.base === base),
   );
   const key = (pull: PullRequest) => (sort === "updated" ? pull.updatedAt : pull.createdAt);
@@ -85,19 +111,23 @@ function listPulls(core: SimulatorCore, request: RequestContext): Reply {
 }
 
 function createPull(core: SimulatorCore, request: RequestContext): Reply {
-  core.requirePermission(request.actor, "read");
+  core.requireRole(request, "read");
   const title = requiredString(request.body, "title");
-  const head = headBranch(core, requiredString(request.body, "head"));
+  const parsed = headBranch(core, requiredString(request.body, "head"));
   const base = requiredString(request.body, "base");
-  const headSha = head === undefined ? undefined : core.branchSha(head);
+  const headSha = parsed
+    ? core.git.refTarget(core.headRef({ head: parsed.branch, headOwner: parsed.owner }))
+    : undefined;
   const baseSha = core.branchSha(base);
-  if (!headSha || head === undefined) {
+  if (!headSha || parsed === undefined) {
     throw validationFailed([{ resource: "PullRequest", field: "head", code: "invalid" }]);
   }
   if (!baseSha) {
     throw validationFailed([{ resource: "PullRequest", field: "base", code: "invalid" }]);
   }
-  if (core.openPullFor(head, base)) throw core.duplicatePullError(head);
+  const head = parsed.branch;
+  const headOwner = parsed.owner;
+  if (core.openPullFor(head, base, headOwner)) throw core.duplicatePullError(head, headOwner);
   if (core.git.isAncestor(headSha, baseSha)) {
     throw validationFailed([
       {
@@ -120,6 +150,7 @@ function createPull(core: SimulatorCore, request: RequestContext): Reply {
     headSha,
     baseSha,
     author: request.actor.login,
+    headOwner,
     state: "open",
     draft: optionalBoolean(request.body, "draft") ?? false,
     merged: false,
@@ -133,12 +164,13 @@ function createPull(core: SimulatorCore, request: RequestContext): Reply {
     autoMerge: null,
   };
   core.state.pulls.push(pull);
+  core.refreshPull(pull);
   return { status: 201, body: pullJson(core, pull, true) };
 }
 
 function updatePull(core: SimulatorCore, request: RequestContext): Reply {
   const pull = core.findPull(integerParam(request, "pull_number"));
-  if (pull.author !== request.actor.login) core.requirePermission(request.actor, "write");
+  if (pull.author !== request.actor.login) core.requireRole(request, "write");
   const title = optionalString(request.body, "title");
   const body = optionalString(request.body, "body");
   const state = optionalEnum(request.body, "state", ["open", "closed"] as const);
@@ -161,21 +193,24 @@ function updatePull(core: SimulatorCore, request: RequestContext): Reply {
 function reopen(core: SimulatorCore, pull: PullRequest, base: string): void {
   if (pull.merged)
     throw unprocessable("Validation Failed", ["Cannot reopen a merged pull request"]);
-  if (!core.branchSha(pull.head)) {
+  if (!core.git.refTarget(core.headRef(pull))) {
     throw validationFailed([{ resource: "PullRequest", field: "head", code: "invalid" }]);
   }
-  if (core.openPullFor(pull.head, base)) throw core.duplicatePullError(pull.head);
+  if (core.openPullFor(pull.head, base, pull.headOwner)) {
+    throw core.duplicatePullError(pull.head, pull.headOwner);
+  }
   Object.assign(pull, { state: "open", closedAt: null });
 }
 
 function mergePull(core: SimulatorCore, request: RequestContext): Reply {
-  core.requirePermission(request.actor, "write");
+  core.requireRole(request, "write");
   const pull = core.findPull(integerParam(request, "pull_number"));
   const method =
     optionalEnum(request.body, "merge_method", ["merge", "squash", "rebase"] as const) ?? "merge";
   const sha = core.mergePull(pull, {
     method,
     actor: request.actor,
+    credential: request.auth,
     commitTitle: optionalString(request.body, "commit_title"),
     commitMessage: optionalString(request.body, "commit_message"),
     expectedHeadSha: optionalString(request.body, "sha"),
@@ -207,12 +242,23 @@ function registerReviewRoutes(router: Router, core: SimulatorCore): void {
 }
 
 function createReview(core: SimulatorCore, request: RequestContext): Reply {
-  core.requirePermission(request.actor, "read");
+  core.requireRole(request, "read");
   const pull = core.findPull(integerParam(request, "pull_number"));
   const event = optionalEnum(request.body, "event", REVIEW_EVENTS);
   const body = optionalString(request.body, "body") ?? "";
   const commitId = optionalString(request.body, "commit_id") ?? pull.headSha;
   const own = pull.author === request.actor.login;
+  // With "Allow GitHub Actions to create and approve pull requests" off (the default),
+  // GITHUB_TOKEN may not approve (research notes §8: github/docs#31550).
+  if (
+    event === "APPROVE" &&
+    request.auth.kind === "installation" &&
+    request.auth.app.id === GITHUB_ACTIONS.appId
+  ) {
+    throw unprocessable("Unprocessable Entity", [
+      "GitHub Actions is not permitted to approve pull requests.",
+    ]);
+  }
   if (own && event === "APPROVE") {
     throw unprocessable("Unprocessable Entity", ["Review Can not approve your own pull request"]);
   }
@@ -224,10 +270,11 @@ function createReview(core: SimulatorCore, request: RequestContext): Reply {
   if ((event === "REQUEST_CHANGES" || event === "COMMENT") && body === "") {
     throw unprocessable("Unprocessable Entity", [`Review body is required for ${event}`]);
   }
-  if (!core.git.resolveCommit(commitId)) {
-    throw unprocessable("Unprocessable Entity", [
-      "Review commit_id is not part of the pull request",
-    ]);
+  // A review is of one of the pull request's own commits (reachable from its head, not from
+  // its base): observed 422 text, the docs are silent (research notes §8: reviewdog#434).
+  const resolved = /^[0-9a-f]{40}$/.test(commitId) ? core.git.resolveCommit(commitId) : undefined;
+  if (!resolved || !core.pullCommits(pull).includes(resolved)) {
+    throw unprocessable("Unprocessable Entity", ["The commitOID is not part of the pull request"]);
   }
   if (
     !event &&
@@ -250,7 +297,7 @@ function createReview(core: SimulatorCore, request: RequestContext): Reply {
     user: request.actor.login,
     body,
     state: event ? EVENT_STATES[event] : "PENDING",
-    commitId,
+    commitId: resolved,
     submittedAt: event ? core.now() : null,
   };
   core.state.reviews.push(review);
@@ -264,7 +311,7 @@ function dismissReview(core: SimulatorCore, request: RequestContext): Reply {
     (candidate) => candidate.id === reviewId && candidate.pullNumber === pull.number,
   );
   if (!review) throw notFound();
-  if (!core.hasPermission(request.actor, "write")) throw forbidden();
+  core.requireRole(request, "write");
   requiredString(request.body, "message");
   if (review.state !== "APPROVED" && review.state !== "CHANGES_REQUESTED") {
     throw unprocessable(

@@ -1,6 +1,7 @@
 /**
  * Repository, git refs, contents and commits: thin REST faces over the bare repository.
  */
+import { grants } from "./apps.js";
 import type { SimulatorCore } from "./core.js";
 import { ZERO_SHA } from "./git-store.js";
 import {
@@ -18,6 +19,7 @@ import {
   unprocessable,
 } from "./http.js";
 import { commitJson, contentJson, gitCommitJson, refJson, repositoryJson } from "./json.js";
+import { enforcePushRules } from "./rules.js";
 
 export function registerRepoRoutes(router: Router, core: SimulatorCore): void {
   router.add("GET", "/repos/{owner}/{repo}", (request) => ({
@@ -37,31 +39,36 @@ function fullRef(ref: string): string {
 function registerRefRoutes(router: Router, core: SimulatorCore): void {
   router.add("GET", "/repos/{owner}/{repo}/git/ref/{ref}", (request) => {
     const ref = fullRef(request.params.ref ?? "");
-    const sha = core.git.refTarget(ref);
+    const sha = core.visibleRef(ref) ? core.git.refTarget(ref) : undefined;
     if (!sha || !ref.startsWith("refs/")) throw notFound();
     return { status: 200, body: refJson(core, ref, sha) };
   });
 
   router.add("POST", "/repos/{owner}/{repo}/git/refs", (request) => {
-    core.requirePermission(request.actor, "write");
+    core.requireRole(request, "write");
     const ref = requiredString(request.body, "ref");
     const sha = requiredString(request.body, "sha");
     if (!/^refs\/[^/]+\/.+/.test(ref)) {
       throw unprocessable("Reference name must start with 'refs/' and have at least two slashes.");
     }
+    writableRef(core, ref);
     if (!/^[0-9a-f]{40}$/.test(sha) || !core.git.objectType(sha)) {
       throw unprocessable("Object does not exist");
     }
-    if (!core.git.updateRef(ref, sha, ZERO_SHA)) throw unprocessable("Reference already exists");
-    core.refreshPulls();
+    if (core.git.refTarget(ref)) throw unprocessable("Reference already exists");
+    enforcePushRules(core, request, { ref, before: ZERO_SHA, after: sha });
+    if (!core.moveRef({ ref, sha, expected: ZERO_SHA, actor: request.actor.login })) {
+      throw unprocessable("Reference already exists");
+    }
     return { status: 201, body: refJson(core, ref, sha) };
   });
 
   router.add("PATCH", "/repos/{owner}/{repo}/git/refs/{ref}", (request) => {
-    core.requirePermission(request.actor, "write");
+    core.requireRole(request, "write");
     const ref = fullRef(request.params.ref ?? "");
     const sha = requiredString(request.body, "sha");
     const force = optionalBoolean(request.body, "force") ?? false;
+    writableRef(core, ref);
     const current = core.git.refTarget(ref);
     if (!current) throw unprocessable("Reference does not exist");
     if (!/^[0-9a-f]{40}$/.test(sha) || !core.git.objectType(sha)) {
@@ -70,20 +77,42 @@ function registerRefRoutes(router: Router, core: SimulatorCore): void {
     if (!force && !core.git.isAncestor(current, sha)) {
       throw unprocessable("Update is not a fast forward");
     }
-    if (!core.git.updateRef(ref, sha, current)) throw conflict("Reference cannot be updated");
-    core.refreshPulls();
+    if (current !== sha) {
+      core.requireWorkflowsPermission(request.auth, current, sha);
+      enforcePushRules(core, request, { ref, before: current, after: sha });
+    }
+    if (!core.moveRef({ ref, sha, expected: current, actor: request.actor.login })) {
+      throw conflict("Reference cannot be updated");
+    }
     return { status: 200, body: refJson(core, ref, sha) };
   });
 
   router.add("DELETE", "/repos/{owner}/{repo}/git/refs/{ref}", (request) => {
-    core.requirePermission(request.actor, "write");
+    core.requireRole(request, "write");
     const ref = fullRef(request.params.ref ?? "");
-    if (!core.git.refTarget(ref) || !core.git.deleteRef(ref)) {
+    writableRef(core, ref);
+    const current = core.git.refTarget(ref);
+    if (!current) throw unprocessable("Reference does not exist");
+    // "an attempt was made to delete the default branch" is one of the endpoint's 422s.
+    if (ref === `refs/heads/${core.defaultBranch}`) {
+      throw unprocessable("Cannot delete the default branch");
+    }
+    enforcePushRules(core, request, { ref, before: current, after: ZERO_SHA });
+    if (!core.moveRef({ ref, sha: ZERO_SHA, expected: current, actor: request.actor.login })) {
       throw unprocessable("Reference does not exist");
     }
     closePullsOfDeletedBranch(core, ref);
     return { status: 204 };
   });
+}
+
+/**
+ * Refs a client may write: not the pull request refs GitHub maintains itself, nor (they are
+ * not this repository's) the forks' branches the simulator keeps in the same store.
+ */
+function writableRef(core: SimulatorCore, ref: string): void {
+  if (!core.visibleRef(ref)) throw unprocessable("Reference does not exist");
+  if (ref.startsWith("refs/pull/")) throw unprocessable("Reference cannot be updated");
 }
 
 /** GitHub closes open pull requests whose head branch is deleted. */
@@ -148,13 +177,22 @@ function registerContentRoutes(router: Router, core: SimulatorCore): void {
 
 /** Creates or replaces one file with a commit on the branch, checking the replaced blob's sha. */
 function putContents(core: SimulatorCore, request: RequestContext): Reply {
-  core.requirePermission(request.actor, "write");
+  core.requireRole(request, "write");
   const path = (request.params.path ?? "").replace(/^\/+|\/+$/g, "");
   const message = requiredString(request.body, "message");
   const content = requiredString(request.body, "content");
   const branch = optionalString(request.body, "branch") ?? core.defaultBranch;
   const sha = optionalString(request.body, "sha");
   if (!/^[A-Za-z0-9+/=\s]*$/.test(content)) throw unprocessable("content is not valid Base64");
+  // Workflow files are out of reach of Apps without Workflows write: the contents API answers
+  // 404 (observed: octokit/octokit.rb#1184, integrations/terraform-provider-github#762).
+  if (
+    path.startsWith(".github/workflows/") &&
+    request.auth.kind === "installation" &&
+    !grants(request.auth.token.permissions, "workflows", "write")
+  ) {
+    throw notFound();
+  }
 
   const current = core.branchSha(branch);
   // An empty repository accepts a first file on its default branch; any other branch must exist.
@@ -177,7 +215,11 @@ function putContents(core: SimulatorCore, request: RequestContext): Reply {
     message,
     author,
     committer,
+    pusher: request.actor.login,
     expectedParent: current,
+    // The rules see the commit about to be pushed (a new commit: no checks have run on it).
+    beforeMove: (before, after) =>
+      enforcePushRules(core, request, { ref: `refs/heads/${branch}`, before, after }),
   });
   const blob = core.git.entry(commitSha, path);
   if (!blob) throw new HttpError(500, { message: "written file not found" });

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a}from"./chunk-XFKLIHKH.js";import"./chunk-727XWWQO.js";import"./chunk-YBVZBGC2.js";import"./chunk-CAECGJYQ.js";import"./chunk-GCTNDOPF.js";import"./chunk-SIZEZFSE.js";import"./chunk-6YGD3OPU.js";import"./chunk-LGVB63VI.js";import"./chunk-T45BYI7D.js";import"./chunk-6V55GJET.js";import"./chunk-ZGZGDEO6.js";import"./chunk-5P2LXTG7.js";import"./chunk-FEG4AKT3.js";import"./chunk-R2HUNX3E.js";import"./chunk-N2VVE7FJ.js";import"./chunk-OB372PJW.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{a as commitPromotion};

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a}from"./chunk-4RTE5QVM.js";import"./chunk-PKESZFRX.js";import"./chunk-F77JTETA.js";import"./chunk-727XWWQO.js";import"./chunk-SIZEZFSE.js";import"./chunk-6YGD3OPU.js";import"./chunk-LGVB63VI.js";import"./chunk-XS76AN3F.js";import"./chunk-ZGZGDEO6.js";import"./chunk-5P2LXTG7.js";import"./chunk-FEG4AKT3.js";import"./chunk-R2HUNX3E.js";import"./chunk-N2VVE7FJ.js";import"./chunk-OB372PJW.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{a as deployEnvironment};
