@@ -210,3 +210,31 @@ it("CI runs exactly the README's test command", () => {
   expect(ci).toContain("\nnpm ci && npm test\n");
   expect(workflows.find((w) => w.file === "ci.yml")?.text).toContain("run: npm ci && npm test");
 });
+
+it("the README shows the gate and its relay as they are shipped", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const block = (first: string) =>
+    parse(
+      readme
+        .split("```yaml\n")
+        .map((b) => b.split("```")[0] ?? "")
+        .find((b) => b.startsWith(first)) ?? "",
+    );
+  const shown = block("# gate.yml");
+  const shipped = parse(workflows.find((w) => w.file === "gate.yml")?.text ?? "");
+  expect(Object.keys(shown.on)).toEqual(
+    Object.keys(shipped.on).filter((t) => t !== "workflow_dispatch"),
+  );
+  expect(shown.on.pull_request_target).toEqual(shipped.on.pull_request_target);
+  expect(shown.on.workflow_run).toEqual(shipped.on.workflow_run);
+  expect(shown.permissions).toEqual(shipped.permissions);
+  expect(shown.jobs.gate.environment).toBe(shipped.jobs.gate.environment);
+  const uses = (job: Job) =>
+    (job.steps ?? []).map((s) =>
+      s.uses?.replace(/^acme\/pinline\/actions\/gate@.*$/, "./actions/gate"),
+    );
+  expect(uses(shown.jobs.gate)).toEqual(uses(shipped.jobs.gate));
+  const relay = block("# gate-review.yml");
+  const shippedRelay = parse(workflows.find((w) => w.file === "gate-review.yml")?.text ?? "");
+  expect(relay).toEqual(shippedRelay);
+});

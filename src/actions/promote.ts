@@ -13,6 +13,7 @@ async function run(): Promise<void> {
     version: core.getInput("version", { required: true }),
     base: core.getInput("base") || "main",
     openedBy: `pinline promote (${process.env.GITHUB_ACTOR ?? "workflow"})`,
+    retry: core.getBooleanInput("retry"),
   });
   core.setOutput("pull-request", result.pullRequest.number);
   core.setOutput("action", result.action);
