@@ -11,12 +11,12 @@ import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planEnvironment } from "../src/gate/plan-environment.js";
 import { runUpdateCheck } from "../src/promote/update-check.js";
-import { edit, removeCopies } from "./harness/example-repo.js";
+import { removeCopies } from "./harness/example-repo.js";
 import {
   hoursAfter,
   type Person,
   type PromotionRepo,
-  startPromotionRepo,
+  startLivePromotionRepo,
 } from "./harness/promotion-repo.js";
 import { type ActionRun, runActionAsync } from "./harness/runner.js";
 import { pullRequestEvent, workflowRunEvent } from "./harness/webhook-payload.js";
@@ -28,16 +28,7 @@ let branches = 0;
 const GATE = "pinline/gate";
 
 beforeAll(async () => {
-  repo = await startPromotionRepo({
-    // The bundle reads the real clock: the soak started 60 hours before the test runs.
-    soakStart: hoursAfter(new Date(), -60),
-    // Without a window the verdicts do not depend on the weekday the suite runs on.
-    prepare: (example) =>
-      edit(example, "policies/production.yaml", (text) =>
-        text.replace(/\nmaintenanceWindow:\n( {2}.*\n)+/, "\n"),
-      ),
-  });
-  await repo.passCompliance("2.4.1");
+  repo = await startLivePromotionRepo();
   gateApp = repo.apps.pinline.id;
   // docs.github.com/en/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/available-rules-for-rulesets:
   // "you can select an app as the expected source of status updates".

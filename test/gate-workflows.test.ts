@@ -10,8 +10,8 @@
 import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { edit, removeCopies, repoRoot } from "./harness/example-repo.js";
-import { hoursAfter, type PromotionRepo, startPromotionRepo } from "./harness/promotion-repo.js";
+import { removeCopies, repoRoot } from "./harness/example-repo.js";
+import { type PromotionRepo, startLivePromotionRepo } from "./harness/promotion-repo.js";
 import {
   cleanup,
   plannedRuns,
@@ -27,19 +27,12 @@ let branches = 0;
 const GATE = "pinline/gate";
 
 beforeAll(async () => {
-  repo = await startPromotionRepo({
-    soakStart: hoursAfter(new Date(), -60),
-    prepare: (example) => {
-      edit(example, "policies/production.yaml", (text) =>
-        text.replace(/\nmaintenanceWindow:\n( {2}.*\n)+/, "\n"),
-      );
-      // The repository runs pinline's own workflows and actions, as this one does.
-      for (const dir of [".github", "actions", "dist"]) {
-        cpSync(join(repoRoot, dir), join(example, dir), { recursive: true });
-      }
-    },
+  // The repository runs pinline's own workflows and actions, as this one does.
+  repo = await startLivePromotionRepo((example) => {
+    for (const dir of [".github", "actions", "dist"]) {
+      cpSync(join(repoRoot, dir), join(example, dir), { recursive: true });
+    }
   });
-  await repo.passCompliance("2.4.1");
   const gate = repo.apps.pinline;
   settings = {
     environments: {

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { edit, removeCopies } from "./harness/example-repo.js";
-import { hoursAfter, type PromotionRepo, startPromotionRepo } from "./harness/promotion-repo.js";
+import { removeCopies } from "./harness/example-repo.js";
+import { type PromotionRepo, startLivePromotionRepo } from "./harness/promotion-repo.js";
 import { runActionAsync } from "./harness/runner.js";
 import { pullRequestEvent, workflowRunEvent } from "./harness/webhook-payload.js";
 
@@ -18,16 +18,7 @@ let workspace: string;
 const temporary: string[] = [];
 
 beforeAll(async () => {
-  repo = await startPromotionRepo({
-    // The actions read the real clock: the soak started 60 hours before the test runs.
-    soakStart: hoursAfter(new Date(), -60),
-    // Without a window the verdict does not depend on the weekday the suite runs on.
-    prepare: (example) =>
-      edit(example, "policies/production.yaml", (text) =>
-        text.replace(/\nmaintenanceWindow:\n( {2}.*\n)+/, "\n"),
-      ),
-  });
-  await repo.passCompliance("2.4.1");
+  repo = await startLivePromotionRepo();
   workspace = repo.checkout();
 });
 

@@ -52,12 +52,6 @@ export interface ChangedFile {
   previousPath?: string | undefined;
 }
 
-export interface PullRequestCommit {
-  sha: string;
-  authorLogin?: string | undefined;
-  committerLogin?: string | undefined;
-}
-
 export interface CheckRunInfo {
   id: number;
   name: string;
@@ -115,7 +109,6 @@ export interface Forge {
   /** The pull requests a commit belongs to (merged as it, or with it as their head). */
   listPullRequestsOfCommit(sha: string): Promise<PullRequestInfo[]>;
   listPullRequestFiles(number: number): Promise<ChangedFile[]>;
-  listPullRequestCommits(number: number): Promise<PullRequestCommit[]>;
   /** One commit, read directly (a PR's commit list stops at 250). */
   getCommit(sha: string): Promise<CommitInfo>;
   /** Who last moved `branch` (of this repository) to `sha`, from GitHub's record of pushes. */

@@ -17,7 +17,6 @@ import type {
   DeploymentInfo,
   DeploymentStatusInfo,
   Forge,
-  PullRequestCommit,
   PullRequestInfo,
   Pusher,
   RepositoryRef,
@@ -205,19 +204,6 @@ export class OctokitForge implements Forge {
       path: file.filename,
       status: file.status,
       previousPath: file.previous_filename,
-    }));
-  }
-
-  async listPullRequestCommits(number: number): Promise<PullRequestCommit[]> {
-    const commits = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, {
-      ...this.repo,
-      pull_number: number,
-      per_page: 100,
-    });
-    return commits.map((commit) => ({
-      sha: commit.sha,
-      authorLogin: pusherLogin(commit.author),
-      committerLogin: pusherLogin(commit.committer),
     }));
   }
 
