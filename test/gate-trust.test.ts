@@ -171,6 +171,7 @@ describe("verdicts bound to the protected base", () => {
     expect(run.code).toBe(1);
     const [check] = gateChecks(pr.headSha);
     expect(check).toMatchObject({ status: "completed", conclusion: "failure" });
+    expect(check?.output.title).toBe("pull request: cannot pass as it is");
     expect(check?.output.summary).toContain(
       "the base branch is scratch, which is not a protected branch: pinline/gate passes only pull requests into main",
     );

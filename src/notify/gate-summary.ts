@@ -102,8 +102,9 @@ export function renderGateTitle(report: GateReport): string {
       return `${subject}: every rule passes`;
     case "fail": {
       const failed = [...rules("fail"), ...sharing("fail")];
-      const what = failed.length > 0 ? failed.join(", ") : "the PR";
-      return `${subject}: blocked by ${what}`;
+      return failed.length > 0
+        ? `${subject}: blocked by ${failed.join(", ")}`
+        : `${subject}: cannot pass as it is`;
     }
     case "waiting": {
       const waits = [...rules("waiting"), ...sharing("waiting")];
