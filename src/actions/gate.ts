@@ -1,5 +1,6 @@
 import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
+import { worstStatus } from "../core/gates/registry.js";
 import { type GateRun, gatePullRequest } from "../gate/evaluate-pull-request.js";
 import { selectPullRequests } from "../gate/select-pull-requests.js";
 import { renderGateSummary } from "../notify/gate-summary.js";
@@ -40,6 +41,7 @@ async function run(): Promise<void> {
       protectedBranches: list("protected-branches"),
       configurationPaths: list("configuration-paths"),
       appSlug: core.getInput("app-slug") || undefined,
+      openPullRequests: selection.open,
     });
     for (const n of [number, ...result.pullRequests]) judged.add(n);
     core.info(
@@ -51,13 +53,7 @@ async function run(): Promise<void> {
     );
   }
   await core.summary.write();
-  const statuses = runs.map((r) => r.report.status);
-  const status = statuses.includes("fail")
-    ? "fail"
-    : statuses.includes("waiting")
-      ? "waiting"
-      : "pass";
-  core.setOutput("status", status);
+  core.setOutput("status", worstStatus(runs.map((r) => r.report.status)));
   core.setOutput("pull-requests", [...judged].sort((a, b) => a - b).join(","));
   const blocked = runs
     .filter((r) => r.report.status === "fail")

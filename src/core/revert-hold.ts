@@ -9,7 +9,7 @@
  * newer one, the hold is gone.
  */
 import type { PinPeriod } from "./gates/gate-input.js";
-import { compareVersions, tryParseVersion } from "./version.js";
+import { compareVersions, sameVersion, tryParseVersion } from "./version.js";
 
 export interface RevertRecord {
   /** The version as the pin named it. */
@@ -25,20 +25,14 @@ export interface RevertRecord {
 /** The trailer a promotion's head commit carries to try a reverted version again. */
 export const RETRY_TRAILER = "Pinline-Retry";
 
-function canonical(version: string): string | undefined {
-  return tryParseVersion(version)?.canonical;
-}
-
 /** The revert that holds `version` in an environment with this pin history, if any. */
 export function revertHolding(
   periods: readonly PinPeriod[],
   version: string,
 ): RevertRecord | undefined {
-  const wanted = canonical(version);
-  if (wanted === undefined) return undefined;
-  const latest = periods.filter((period) => canonical(period.version) === wanted).at(-1);
+  const latest = periods.filter((period) => sameVersion(period.version, version)).at(-1);
   if (!latest || latest.until === undefined || latest.next === undefined) return undefined;
-  if (canonical(latest.next) === undefined || compareVersions(latest.next, latest.version) >= 0) {
+  if (!tryParseVersion(latest.next) || compareVersions(latest.next, latest.version) >= 0) {
     return undefined;
   }
   return {
@@ -51,12 +45,9 @@ export function revertHolding(
 
 /** Every version an environment holds after a revert, oldest revert first. */
 export function heldVersions(periods: readonly PinPeriod[]): RevertRecord[] {
-  const seen = new Set<string>();
   const held: RevertRecord[] = [];
   for (const period of periods) {
-    const key = canonical(period.version);
-    if (key === undefined || seen.has(key)) continue;
-    seen.add(key);
+    if (held.some((record) => sameVersion(record.version, period.version))) continue;
     const record = revertHolding(periods, period.version);
     if (record) held.push(record);
   }
@@ -87,6 +78,5 @@ export function retriedVersions(message: string): string[] {
 
 /** Whether `retry` names `version` (any spelling of it). */
 export function isRetried(retry: readonly string[] | undefined, version: string): boolean {
-  const wanted = canonical(version);
-  return wanted !== undefined && (retry ?? []).some((entry) => canonical(entry) === wanted);
+  return (retry ?? []).some((entry) => sameVersion(entry, version));
 }

@@ -9,12 +9,7 @@ import { channelReceives, mergeCustomChannels, policyAllowsVersion } from "./cha
 import { PinlineError } from "./errors.js";
 import { planUpgrade, type UpgradeCandidate } from "./plan-upgrade.js";
 import type { Policy } from "./schema-types.js";
-import { compareVersions, tryParseVersion } from "./version.js";
-
-function isHeld(held: readonly string[] | undefined, version: string): boolean {
-  const canonical = tryParseVersion(version)?.canonical;
-  return (held ?? []).some((entry) => tryParseVersion(entry)?.canonical === canonical);
-}
+import { compareVersions, sameVersion, tryParseVersion } from "./version.js";
 
 export interface UpdateChoice {
   /** The version to promote now: the newest, or the first step towards it. */
@@ -57,7 +52,8 @@ export function selectUpdate(input: {
 }): UpdateChoice | { unreachable: string } | undefined {
   const eligible = eligibleUpdates(input).filter(
     (release) =>
-      compareVersions(release.version, input.current) > 0 && !isHeld(input.held, release.version),
+      compareVersions(release.version, input.current) > 0 &&
+      !(input.held ?? []).some((held) => sameVersion(held, release.version)),
   );
   const newest = eligible.sort((a, b) => compareVersions(b.version, a.version))[0];
   if (!newest) return undefined;

@@ -192,3 +192,10 @@ export function isVersionInRange(version: string, range: string): boolean {
   const parsed = parseVersion(version);
   return semver.satisfies(parsed.semver, parseVersionRange(range), SEMVER_OPTIONS);
 }
+
+/** Whether two texts name the same version ("2.4.1-stable" is "2.4.1"); false when either is none. */
+export function sameVersion(a: string, b: string): boolean {
+  const left = tryParseVersion(a);
+  const right = tryParseVersion(b);
+  return left !== undefined && right !== undefined && left.canonical === right.canonical;
+}

@@ -4,14 +4,11 @@
  * branch (the workflow's own); a PR into another protected branch is judged with that branch,
  * read from the same clone (fetch-depth: 0 fetches every branch) through a git worktree.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { PinlineError } from "../core/errors.js";
-
-const run = promisify(execFile);
+import { addWorktree, removeWorktree, resolveCommit as resolve } from "./read-git.js";
 
 export interface BaseTree {
   /** Where the tree is checked out (the checkout itself, or a worktree of it). */
@@ -23,31 +20,10 @@ export interface BaseTree {
   close(): Promise<void>;
 }
 
-async function git(root: string, args: readonly string[]): Promise<string | undefined> {
-  try {
-    const { stdout } = await run("git", ["-C", root, ...args], { env: gitEnv() });
-    return stdout.trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: "C" };
-  for (const name of ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"]) delete env[name];
-  return env;
-}
-
-async function resolve(root: string, ref: string): Promise<string | undefined> {
-  return git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
-}
-
 async function worktree(root: string, commit: string): Promise<BaseTree> {
   const dir = mkdtempSync(join(tmpdir(), "pinline-base-"));
   try {
-    await run("git", ["-C", root, "worktree", "add", "--detach", "--quiet", dir, commit], {
-      env: gitEnv(),
-    });
+    await addWorktree(root, dir, commit);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw new PinlineError(`cannot check out ${commit.slice(0, 7)} beside ${root}`, {
@@ -59,9 +35,8 @@ async function worktree(root: string, commit: string): Promise<BaseTree> {
     root: dir,
     commit,
     async close() {
-      await git(root, ["worktree", "remove", "--force", dir]);
+      await removeWorktree(root, dir);
       rmSync(dir, { recursive: true, force: true });
-      await git(root, ["worktree", "prune"]);
     },
   };
 }

@@ -9,6 +9,7 @@
  * another change with them. Pins are read at the judged head commit, never from a branch name.
  */
 import picomatch from "picomatch";
+import { formatLocation } from "../core/errors.js";
 import type { ConfigurationChange } from "../core/gates/configuration.js";
 import { configurationFieldsChanged } from "../core/pin-changes.js";
 import type { EnvironmentPin } from "../core/schema-types.js";
@@ -58,7 +59,7 @@ async function readHeadPin(
   const pin = record.value as EnvironmentPin | undefined;
   if (!record.valid || !pin) {
     const first = record.findings[0];
-    const where = first ? `${first.file}:${first.line}:${first.column}: ${first.message}` : path;
+    const where = first ? `${formatLocation(first)}: ${first.message}` : path;
     return { problem: `${where} (run pinline validate)` };
   }
   if (pin.name !== name) {

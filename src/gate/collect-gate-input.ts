@@ -18,7 +18,7 @@ import type {
   SignatureFacts,
 } from "../core/gates/gate-input.js";
 import { retriedVersions } from "../core/revert-hold.js";
-import type { ApprovalPolicy, EnvironmentPin, Policy } from "../core/schema-types.js";
+import type { ApprovalPolicy, EnvironmentPin } from "../core/schema-types.js";
 import { tryParseVersion } from "../core/version.js";
 import type {
   CommitInfo,
@@ -27,7 +27,7 @@ import type {
   PullRequestInfo,
   Pusher,
 } from "../github/forge.js";
-import { type Catalog, releaseManifests, releaseOf } from "../repo/catalog.js";
+import { type Catalog, namedPolicies, releaseManifests, releaseOf } from "../repo/catalog.js";
 import { RELEASE_FILE } from "../repo/layout.js";
 import type { RepositoryTree } from "../repo/load-tree.js";
 import { readPinHistory } from "../repo/read-pin-history.js";
@@ -241,9 +241,7 @@ export class GateFacts {
     pull?: PullRequestInfo,
     retry: readonly string[] = [],
   ): Promise<GateInput> {
-    const policies: NamedPolicy[] = this.catalog
-      .policiesFor(change.environment)
-      .map((document) => ({ file: document.file, policy: document.data as Policy }));
+    const policies: NamedPolicy[] = namedPolicies(this.catalog.policiesFor(change.environment));
     // A manifest carries every fact the rules read (version, minimumVersion, compatibility…).
     const releases: ReleaseFacts[] = releaseManifests(this.catalog);
     const release = releaseOf(this.catalog, change.after.version);

@@ -13,9 +13,8 @@
 import picomatch from "picomatch";
 import { PinlineError } from "../core/errors.js";
 import { type ConfigurationChange, evaluateConfiguration } from "../core/gates/configuration.js";
-import type { GateStatus, GateVerdict, NamedPolicy } from "../core/gates/gate-input.js";
-import { clearsAt, evaluateGate, overallStatus } from "../core/gates/registry.js";
-import type { Policy } from "../core/schema-types.js";
+import type { GateStatus, GateVerdict } from "../core/gates/gate-input.js";
+import { clearsAt, evaluateGate, overallStatus, worstStatus } from "../core/gates/registry.js";
 import type { Forge, PullRequestInfo } from "../github/forge.js";
 import {
   type ConfigurationEvaluation,
@@ -24,7 +23,7 @@ import {
   renderGateSummary,
   renderGateTitle,
 } from "../notify/gate-summary.js";
-import { buildCatalog } from "../repo/catalog.js";
+import { buildCatalog, namedPolicies } from "../repo/catalog.js";
 import { loadTree, type RepositoryTree } from "../repo/load-tree.js";
 import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { openBaseTree } from "./base-tree.js";
@@ -34,12 +33,6 @@ import { type PublishedCheckRun, publishVerdict, verdictDigest } from "./publish
 import { readPullRequestFiles } from "./read-pull-request.js";
 
 export const GATE_CHECK_NAME = "pinline/gate";
-
-const SEVERITY: Record<GateStatus, number> = { pass: 0, waiting: 1, fail: 2 };
-
-function worst(statuses: readonly GateStatus[]): GateStatus {
-  return statuses.reduce<GateStatus>((a, b) => (SEVERITY[b] > SEVERITY[a] ? b : a), "pass");
-}
 
 export interface GateRun {
   /** The pull request the check run is written for (the first into a protected branch). */
@@ -63,6 +56,8 @@ export interface GateOptions {
   configurationPaths?: readonly string[] | undefined;
   /** The gate App's slug: only its own check runs are its verdicts. */
   appSlug?: string | undefined;
+  /** The open pull requests, when the caller read them this run (a schedule judges them all). */
+  openPullRequests?: readonly PullRequestInfo[] | undefined;
 }
 
 /** What the gate concluded, as a check run status. */
@@ -82,7 +77,7 @@ export function reportFor(
   problems: string[],
   configuration?: ConfigurationEvaluation,
 ): GateReport {
-  const status = worst([
+  const status = worstStatus([
     ...evaluations.map((e) => e.status),
     ...(configuration ? [configuration.status] : []),
     ...(problems.length > 0 ? (["fail"] as const) : []),
@@ -138,9 +133,7 @@ async function judgeConfiguration(
   changes: ConfigurationChange[],
   pull: PullRequestInfo,
 ): Promise<ConfigurationEvaluation> {
-  const named = (documents: { file: string; data?: Policy | undefined }[]): NamedPolicy[] =>
-    documents.flatMap((d) => (d.data ? [{ file: d.file, policy: d.data }] : []));
-  const policies = named(facts.tree.policies);
+  const policies = namedPolicies(facts.tree.policies);
   const review = await facts.reviewFacts(
     pull,
     policies.map((p) => p.policy.configurationApproval ?? p.policy.approval),
@@ -148,7 +141,7 @@ async function judgeConfiguration(
   const verdicts: GateVerdict[] = evaluateConfiguration({
     changes,
     policies,
-    policiesFor: (environment) => named(facts.catalog.policiesFor(environment)),
+    policiesFor: (environment) => namedPolicies(facts.catalog.policiesFor(environment)),
     review,
   });
   return { changes, verdicts, status: overallStatus(verdicts) };
@@ -251,7 +244,8 @@ export async function gatePullRequest(input: GateOptions & { number: number }): 
     return { pullRequest: first.pull, report: first.report, checkRun: undefined, pullRequests: [] };
   }
   const headSha = first.pull.headSha;
-  const sharing = (await forge.listOpenPullRequests()).filter(
+  const open = input.openPullRequests ?? (await forge.listOpenPullRequests());
+  const sharing = open.filter(
     (pull) => pull.headSha === headSha && pull.number !== first.pull.number,
   );
   const judged = [first];
@@ -273,7 +267,7 @@ export async function gatePullRequest(input: GateOptions & { number: number }): 
       status: other.report.status,
       title: renderGateTitle(other.report),
     }));
-    report.status = worst([primary.report.status, ...others.map((o) => o.report.status)]);
+    report.status = worstStatus([primary.report.status, ...others.map((o) => o.report.status)]);
     if (report.status !== primary.report.status) report.until = undefined;
   }
   const title = renderGateTitle(report);

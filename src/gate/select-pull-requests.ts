@@ -6,7 +6,7 @@
  * from GitHub's API.
  */
 import { UsageError } from "../core/errors.js";
-import type { Forge } from "../github/forge.js";
+import type { Forge, PullRequestInfo } from "../github/forge.js";
 
 /** Events the gate runs on: each runs the default branch's workflow file. */
 export const TRUSTED_EVENTS = [
@@ -31,6 +31,8 @@ export interface Selection {
   numbers: number[];
   /** How they were chosen, for the log. */
   why: string;
+  /** The open pull requests, when choosing needed the list (so judging need not read it again). */
+  open?: PullRequestInfo[] | undefined;
 }
 
 export async function selectPullRequests(forge: Forge, event: GateEvent): Promise<Selection> {
@@ -57,9 +59,14 @@ export async function selectPullRequests(forge: Forge, event: GateEvent): Promis
     const numbers = open.filter((pull) => pull.headSha === sha).map((pull) => pull.number);
     return {
       numbers,
+      open,
       why: `open PRs whose head is ${typeof sha === "string" ? sha.slice(0, 7) : "(none)"}: ${numbers.map((n) => `#${n}`).join(", ") || "none"}`,
     };
   }
   const numbers = open.map((pull) => pull.number).sort((a, b) => a - b);
-  return { numbers, why: `every open PR: ${numbers.map((n) => `#${n}`).join(", ") || "none"}` };
+  return {
+    numbers,
+    open,
+    why: `every open PR: ${numbers.map((n) => `#${n}`).join(", ") || "none"}`,
+  };
 }

@@ -64,6 +64,13 @@ export function requirePin(
   );
 }
 
+/** Documents of policies that passed their schema, each with its file (the gate's NamedPolicy). */
+export function namedPolicies(
+  documents: readonly NamedDocument<Policy>[],
+): { file: string; policy: Policy }[] {
+  return documents.flatMap((d) => (d.data ? [{ file: d.file, policy: d.data }] : []));
+}
+
 /** The policies that apply to an environment and passed their schema. */
 export function policiesOf(catalog: Catalog, environment: string): Policy[] {
   return catalog.policiesFor(environment).flatMap((p) => (p.data ? [p.data] : []));

@@ -133,13 +133,16 @@ function listDirectory(root: string, dir: string): Dirent[] {
   return readdirSync(path, { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name));
 }
 
+/** A `.yml` file where pinline reads `.yaml` only: never silently skipped. */
+export function ymlNotRead(file: string): Finding {
+  return error("layout", at(file), "is not read: pinline reads *.yaml files", "rename it to .yaml");
+}
+
 /** Accepts `<name>.yaml`; a `.yml` file or a stray file gets a finding instead of being skipped. */
 function yamlName(entry: Dirent, file: string, findings: Finding[]): string | undefined {
   if (entry.name.endsWith(".yaml")) return entry.name.slice(0, -".yaml".length);
   if (entry.name.endsWith(".yml")) {
-    findings.push(
-      error("layout", at(file), "is not read: pinline reads *.yaml files", "rename it to .yaml"),
-    );
+    findings.push(ymlNotRead(file));
   } else if (!isIgnorable(entry.name)) {
     findings.push(warning("layout", at(file), "is not a .yaml document and is ignored"));
   }

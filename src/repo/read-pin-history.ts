@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { PinlineError, UsageError } from "../core/errors.js";
 import type { PinPeriod } from "../core/gates/gate-input.js";
-import { tryParseVersion } from "../core/version.js";
+import { sameVersion, tryParseVersion } from "../core/version.js";
 
 const run = promisify(execFile);
 
@@ -114,10 +114,6 @@ function readPinVersion(text: string): string | undefined {
   const version = (value as Record<string, unknown>).version;
   if (typeof version !== "string" || tryParseVersion(version) === undefined) return undefined;
   return version;
-}
-
-function sameVersion(a: string, b: string): boolean {
-  return tryParseVersion(a)?.canonical === tryParseVersion(b)?.canonical;
 }
 
 function pinPath(name: string): string {
@@ -262,7 +258,7 @@ function splitBatchOutput(output: Buffer, count: number): (string | undefined)[]
  * The environment git runs in: variables that would point it at another repository (set when
  * pinline runs inside a git hook) are dropped, and messages are in English so they can be read.
  */
-function gitEnvironment(): NodeJS.ProcessEnv {
+export function gitEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: "C" };
   for (const name of [
     "GIT_DIR",

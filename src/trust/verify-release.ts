@@ -4,8 +4,9 @@ import { policyAllowsVersion } from "../core/channels.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import type { Policy, ReleaseManifest } from "../core/schema-types.js";
 import { parseVersion } from "../core/version.js";
-import { error, type Finding } from "../repo/findings.js";
+import type { Finding } from "../repo/findings.js";
 import { RELEASE_FILE, ROLLOUT_FILE, SIGNATURE_FILE } from "../repo/layout.js";
+import { ymlNotRead } from "../repo/load-tree.js";
 import { parseYaml } from "../repo/parse-yaml.js";
 import { readDocument } from "../repo/read-document.js";
 import { refuseBrokenGovernance } from "../repo/require-sound-governance.js";
@@ -168,14 +169,7 @@ function readPolicies(root: string): { file: string; value: Policy }[] {
   const names = readdirSync(dir).filter((name) => `policies/${name}` !== ROLLOUT_FILE);
   const findings: Finding[] = names
     .filter((name) => name.endsWith(".yml"))
-    .map((name) =>
-      error(
-        "layout",
-        { file: `policies/${name}`, line: 1, column: 1 },
-        "is not read: pinline reads *.yaml files",
-        "rename it to .yaml",
-      ),
-    );
+    .map((name) => ymlNotRead(`policies/${name}`));
   const records = names
     .filter((name) => name.endsWith(".yaml"))
     .map((name) => readDocument(root, "policy", `policies/${name}`));

@@ -2,18 +2,14 @@
  * Whether a pin change is an upgrade, a revert (a downgrade to a version the environment ran
  * among its last `keepVersions` versions — DESIGN §1), or a downgrade that is not a revert.
  */
-import { compareVersions, tryParseVersion } from "../version.js";
+import { compareVersions, sameVersion, tryParseVersion } from "../version.js";
 import type { GateInput, PinPeriod } from "./gate-input.js";
 import type { Change } from "./gate-rule.js";
 
 /** The specification's default (section 2.1): rollback reaches back 3 versions. */
 export const DEFAULT_KEEP_VERSIONS = 3;
 
-export function sameVersion(a: string, b: string): boolean {
-  const left = tryParseVersion(a);
-  const right = tryParseVersion(b);
-  return left !== undefined && right !== undefined && left.canonical === right.canonical;
-}
+export { sameVersion } from "../version.js";
 
 /** The strictest keepVersions among the policies that apply. */
 export function keepVersionsOf(input: GateInput): number {

@@ -43,6 +43,14 @@ export const NO_POLICY = "(no policy)";
 
 const SEVERITY: Record<GateStatus, number> = { pass: 0, waiting: 1, fail: 2 };
 
+/** The worst of several statuses: fail, else waiting, else pass (pass when there are none). */
+export function worstStatus(statuses: readonly GateStatus[]): GateStatus {
+  return statuses.reduce<GateStatus>(
+    (worst, status) => (SEVERITY[status] > SEVERITY[worst] ? status : worst),
+    "pass",
+  );
+}
+
 function runRule(
   rule: GateRule,
   input: GateInput,
@@ -61,10 +69,7 @@ function runRule(
 export function combine(results: readonly { file: string; result: RuleResult }[]): RuleResult {
   const first = results[0];
   if (results.length === 1 && first) return first.result;
-  const status = results.reduce<GateStatus>(
-    (worst, { result }) => (SEVERITY[result.status] > SEVERITY[worst] ? result.status : worst),
-    "pass",
-  );
+  const status = worstStatus(results.map(({ result }) => result.status));
   const reason = results.map(({ file, result }) => `${file}: ${result.reason}`).join(" — ");
   if (status !== "waiting") return { status, reason };
   const untils = results.filter((r) => r.result.status === "waiting").map((r) => r.result.until);
@@ -97,10 +102,7 @@ export function evaluateGate(input: GateInput): GateVerdict[] {
 
 /** The gate's verdict: fail if any rule fails, else waiting if any waits, else pass. */
 export function overallStatus(verdicts: readonly GateVerdict[]): GateStatus {
-  return verdicts.reduce<GateStatus>(
-    (worst, verdict) => (SEVERITY[verdict.status] > SEVERITY[worst] ? verdict.status : worst),
-    "pass",
-  );
+  return worstStatus(verdicts.map((verdict) => verdict.status));
 }
 
 /** How many times a clearance may be pushed to a later window before giving up (never in practice). */

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{d as a,e as b,f as c,g as d,h as e}from"./chunk-OEPWQHDL.js";import"./chunk-GZ6UT4Q5.js";import"./chunk-XS76AN3F.js";import"./chunk-OFSZLQ7N.js";import"./chunk-6V55GJET.js";import"./chunk-5P2LXTG7.js";import"./chunk-ZGZGDEO6.js";import"./chunk-B6JNAX6R.js";import"./chunk-N2VVE7FJ.js";import"./chunk-OB372PJW.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{c as DEFAULT_EXPIRY,a as METADATA_DIR,b as TARGETS_DIR,d as buildFeed,e as resignTimestamp};

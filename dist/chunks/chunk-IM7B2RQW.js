@@ -1,7 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a as m}from"./chunk-J2DK5AYI.js";import{a as f,b as a}from"./chunk-IB55WC4J.js";import{a as s}from"./chunk-VUIF4LLT.js";import{a as i}from"./chunk-OFSZLQ7N.js";import{b as e}from"./chunk-ZGZGDEO6.js";import{n}from"./chunk-B6JNAX6R.js";async function T(r){let t=await n(r.root);i(t,"promote");let o=a(e(t),r.environment,r.version),l=f(r.environment,o.to),{commit:c}=await m({root:r.root,file:o.file,version:o.to,message:`${l}
-
-${o.pin.version} \u2192 ${o.to}${r.retry?`
-
-${s}: ${o.to}`:""}`});return{commit:c,from:o.pin.version,to:o.to,file:o.file}}export{T as a};

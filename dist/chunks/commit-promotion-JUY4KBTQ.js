@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a}from"./chunk-IM7B2RQW.js";import"./chunk-J2DK5AYI.js";import"./chunk-IB55WC4J.js";import"./chunk-CAECGJYQ.js";import"./chunk-VUIF4LLT.js";import"./chunk-UKGWH76N.js";import"./chunk-6YGD3OPU.js";import"./chunk-LGVB63VI.js";import"./chunk-T45BYI7D.js";import"./chunk-OFSZLQ7N.js";import"./chunk-6V55GJET.js";import"./chunk-5P2LXTG7.js";import"./chunk-ZGZGDEO6.js";import"./chunk-B6JNAX6R.js";import"./chunk-N2VVE7FJ.js";import"./chunk-OB372PJW.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{a as commitPromotion};
