@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOpenApiValidator } from "./harness/github-simulator/openapi.js";
 import {
   type GitHubSimulator,
+  PINLINE_APP_PERMISSIONS,
   type SimulatorApp,
   startGitHubSimulator,
 } from "./harness/github-simulator.js";
@@ -102,17 +103,7 @@ beforeAll(async () => {
     permissions: { checks: "write", contents: "read", pull_requests: "read", statuses: "write" },
   });
   impostor = sim.addApp("impostor", { permissions: { checks: "write" } });
-  pinline = sim.addApp("pinline", {
-    permissions: {
-      checks: "write",
-      contents: "write",
-      pull_requests: "write",
-      issues: "write",
-      deployments: "write",
-      statuses: "write",
-      members: "read",
-    },
-  });
+  pinline = sim.addApp("pinline", { permissions: PINLINE_APP_PERMISSIONS });
   gh = {
     author: client(sim.addUser("author")),
     alice: client(sim.addUser("alice")),

@@ -12,7 +12,11 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOpenApiValidator } from "./harness/github-simulator/openapi.js";
-import { type GitHubSimulator, startGitHubSimulator } from "./harness/github-simulator.js";
+import {
+  type GitHubSimulator,
+  PINLINE_APP_PERMISSIONS,
+  startGitHubSimulator,
+} from "./harness/github-simulator.js";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -65,17 +69,7 @@ beforeAll(async () => {
     now += 1000;
     return new Date(now);
   });
-  sim.addApp("pinline-bot", {
-    permissions: {
-      checks: "write",
-      contents: "write",
-      pull_requests: "write",
-      issues: "write",
-      deployments: "write",
-      statuses: "write",
-      members: "read",
-    },
-  });
+  sim.addApp("pinline-bot", { permissions: PINLINE_APP_PERMISSIONS });
   gh = {
     author: client(sim.addUser("author")),
     alice: client(sim.addUser("alice")),

@@ -88,6 +88,17 @@ export interface SimulatorApp {
 
 export type AppPermissionLevels = Partial<Record<AppPermission, "read" | "write">>;
 
+/** What pinline's own App is granted in tests: everything its gate, promotions and deploys write. */
+export const PINLINE_APP_PERMISSIONS: AppPermissionLevels = {
+  checks: "write",
+  contents: "write",
+  pull_requests: "write",
+  issues: "write",
+  deployments: "write",
+  statuses: "write",
+  members: "read",
+};
+
 export interface SimulatorOptions {
   /** Default "acme". */
   owner?: string;

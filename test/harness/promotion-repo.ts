@@ -18,6 +18,7 @@ import { setPinVersion } from "../../src/repo/set-pin-version.js";
 import { copyExample, edit, replaceOnce } from "./example-repo.js";
 import {
   type GitHubSimulator,
+  PINLINE_APP_PERMISSIONS,
   type SimulatorApp,
   startGitHubSimulator,
 } from "./github-simulator.js";
@@ -73,17 +74,7 @@ export async function startPromotionRepo(options: {
   prepare?: (root: string) => void;
 }): Promise<PromotionRepo> {
   const sim = await startGitHubSimulator();
-  const pinline = sim.addApp("pinline", {
-    permissions: {
-      checks: "write",
-      contents: "write",
-      pull_requests: "write",
-      issues: "write",
-      deployments: "write",
-      statuses: "write",
-      members: "read",
-    },
-  });
+  const pinline = sim.addApp("pinline", { permissions: PINLINE_APP_PERMISSIONS });
   // Compliance scanners find the release commit (contents: read) and report on it.
   const ci = sim.addApp("ci", { permissions: { checks: "write", contents: "read" } });
   const tokens = {

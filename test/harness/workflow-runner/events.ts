@@ -35,19 +35,10 @@ const DEFAULT_TYPES: Record<string, string[] | undefined> = {
   pull_request_target: ["opened", "synchronize", "reopened"],
 };
 
-interface EventPlan {
-  sourceSha: string;
-  githubSha: string;
-  githubRef: string;
-  secretsAvailable: boolean;
-  tokenReadOnly: boolean;
-  actor: string;
-  baseRef: string;
-  headRef: string;
-  runHeadSha: string;
-  runHeadBranch: string;
-  headRepository: string;
-  pullRequests: number[];
+/** What a run knows of its event before a workflow file is picked. */
+type RunContext = Omit<PlannedRun, "file" | "workflowName" | "eventName" | "payload">;
+
+interface EventPlan extends RunContext {
   /** Whether this workflow's `on:` takes the event. */
   triggers(parsed: ParsedWorkflow): boolean;
   payload(parsed: ParsedWorkflow): Record<string, unknown>;
@@ -200,6 +191,24 @@ function pullEventPlan(
   };
 }
 
+/** A run of one of this repository's own refs (no pull request): secrets, a write-capable token. */
+function ownRefContext(sim: GitHubSimulator, sha: string, ref: string, actor: string): RunContext {
+  return {
+    sourceSha: sha,
+    githubSha: sha,
+    githubRef: ref,
+    secretsAvailable: true,
+    tokenReadOnly: false,
+    actor,
+    baseRef: "",
+    headRef: "",
+    runHeadSha: sha,
+    runHeadBranch: ref.replace(/^refs\/(heads|tags)\//, ""),
+    headRepository: `${sim.owner}/${sim.repo}`,
+    pullRequests: [],
+  };
+}
+
 function pushPlan(
   sim: GitHubSimulator,
   event: Extract<TriggerEvent, { name: "push" }>,
@@ -217,18 +226,7 @@ function pushPlan(
     return changedPaths(sim.bareRepo, from && from !== event.after ? from : undefined, event.after);
   };
   return {
-    sourceSha: event.after,
-    githubSha: event.after,
-    githubRef: event.ref,
-    secretsAvailable: true,
-    tokenReadOnly: false,
-    actor: event.sender,
-    baseRef: "",
-    headRef: "",
-    runHeadSha: event.after,
-    runHeadBranch: name,
-    headRepository: `${sim.owner}/${sim.repo}`,
-    pullRequests: [],
+    ...ownRefContext(sim, event.after, event.ref, event.sender),
     triggers(parsed) {
       const config = eventConfig(parsed, "push");
       if (!config) return false;
@@ -281,19 +279,8 @@ function workflowRunPlan(
   if (!head) return undefined;
   const { run } = event;
   return {
-    sourceSha: head.sha,
-    githubSha: head.sha,
-    githubRef: `refs/heads/${head.main}`,
     // "able to access secrets and write tokens, even if the previous workflow was not".
-    secretsAvailable: true,
-    tokenReadOnly: false,
-    actor: run.actor ?? sim.owner,
-    baseRef: "",
-    headRef: "",
-    runHeadSha: head.sha,
-    runHeadBranch: head.main,
-    headRepository: `${sim.owner}/${sim.repo}`,
-    pullRequests: [],
+    ...ownRefContext(sim, head.sha, `refs/heads/${head.main}`, run.actor ?? sim.owner),
     triggers(parsed) {
       const config = eventConfig(parsed, "workflow_run");
       if (!config?.workflows) return false;
@@ -361,18 +348,7 @@ function schedulePlan(
   const head = defaultBranchPlan(sim);
   if (!head) return undefined;
   return {
-    sourceSha: head.sha,
-    githubSha: head.sha,
-    githubRef: `refs/heads/${head.main}`,
-    secretsAvailable: true,
-    tokenReadOnly: false,
-    actor: sim.owner,
-    baseRef: "",
-    headRef: "",
-    runHeadSha: head.sha,
-    runHeadBranch: head.main,
-    headRepository: `${sim.owner}/${sim.repo}`,
-    pullRequests: [],
+    ...ownRefContext(sim, head.sha, `refs/heads/${head.main}`, sim.owner),
     triggers(parsed) {
       const schedules = (parsed.events.schedule ?? []) as { cron: string }[];
       return schedules.some((schedule) => schedule.cron === event.cron);
@@ -397,18 +373,7 @@ function dispatchPlan(
   if (!sha) throw new Error(`No ref found for: ${event.ref}`);
   const wanted = event.workflow;
   return {
-    sourceSha: sha,
-    githubSha: sha,
-    githubRef: ref,
-    secretsAvailable: true,
-    tokenReadOnly: false,
-    actor: event.sender,
-    baseRef: "",
-    headRef: "",
-    runHeadSha: sha,
-    runHeadBranch: ref.replace(/^refs\/(heads|tags)\//, ""),
-    headRepository: `${sim.owner}/${sim.repo}`,
-    pullRequests: [],
+    ...ownRefContext(sim, sha, ref, event.sender),
     triggers(parsed) {
       if (parsed.events.workflow_dispatch === undefined) return false;
       if (!wanted) return true;
