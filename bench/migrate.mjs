@@ -7,7 +7,9 @@
 // The machine is shared and noisy: compare the ratios, not the absolute times.
 //
 // Usage: node bench/migrate.mjs [--quick]   (--quick: 100 migrations, 2 runs)
+
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -34,6 +36,7 @@ try {
       exec(process.execPath, [
         join(repo, "dist/cli.js"),
         "migrate",
+        "--unsigned",
         "--root",
         tree,
         "--release",
@@ -104,10 +107,16 @@ function generatePinlineTree(root) {
   for (let i = 1; i <= COUNT; i++) {
     const m = `migrations/0.0.0-1.0.0_${name(i)}.sql`;
     const r = `rollback/1.0.0-0.0.0_${name(COUNT + 1 - i)}.sql`;
-    writeFileSync(join(release, m), `CREATE TABLE bench_${name(i)} (id integer);\n`);
-    writeFileSync(join(release, r), `DROP TABLE bench_${name(i)};\n`);
-    migrations.push(m);
-    rollbacks.push(r);
+    const forward = `CREATE TABLE bench_${name(i)} (id integer);\n`;
+    const backward = `DROP TABLE bench_${name(i)};\n`;
+    writeFileSync(join(release, m), forward);
+    writeFileSync(join(release, r), backward);
+    migrations.push(
+      `{ file: ${m}, sha256: "${createHash("sha256").update(forward).digest("hex")}" }`,
+    );
+    rollbacks.push(
+      `{ file: ${r}, sha256: "${createHash("sha256").update(backward).digest("hex")}" }`,
+    );
   }
   rollbacks.sort();
   writeFileSync(
@@ -118,7 +127,7 @@ function generatePinlineTree(root) {
       "channel: stable",
       'releaseDate: "2024-01-01T00:00:00Z"',
       "components:",
-      `  backend: { version: "1.0.0", artifact: "bench", sha256: "${"0".repeat(64)}", size: 0 }`,
+      `  backend: { version: "1.0.0", artifact: "ghcr.io/acme/bench:1.0.0", sha256: "${"0".repeat(64)}", size: 0 }`,
       "database:",
       "  migrations:",
       ...migrations.map((m) => `    - ${m}`),

@@ -104,9 +104,9 @@ function releaseYaml(version, index, versions) {
     "database:",
     ...(from ? [`  from: "${from}"`] : []),
     "  migrations:",
-    `    - migrations/${migration}`,
+    `    - { file: migrations/${migration}, sha256: "@forward@" }`,
     "  rollback:",
-    `    - rollback/${rollback}`,
+    `    - { file: rollback/${rollback}, sha256: "@backward@" }`,
     "",
     "changelog:",
     "  features:",
@@ -222,8 +222,6 @@ function writeReleases(root, versions) {
     mkdirSync(join(dir, "migrations"), { recursive: true });
     mkdirSync(join(dir, "rollback"), { recursive: true });
     const { text, migration, rollback } = releaseYaml(version, index, versions);
-    writeFileSync(join(dir, "release.yaml"), text);
-    writeFileSync(join(dir, "release.yaml.asc"), SIGNATURE_PLACEHOLDER);
     const [forward, backward] =
       index === 0
         ? ["CREATE TABLE diagnostics (id bigserial PRIMARY KEY);", "DROP TABLE diagnostics;"]
@@ -231,8 +229,16 @@ function writeReleases(root, versions) {
             `ALTER TABLE diagnostics ADD COLUMN c_${index} integer;`,
             `ALTER TABLE diagnostics DROP COLUMN c_${index};`,
           ];
-    writeFileSync(join(dir, "migrations", migration), `-- ${version}\n${forward}\n`);
-    writeFileSync(join(dir, "rollback", rollback), `-- undo ${version}\n${backward}\n`);
+    const forwardSql = `-- ${version}\n${forward}\n`;
+    const backwardSql = `-- undo ${version}\n${backward}\n`;
+    const sha256 = (sql) => createHash("sha256").update(sql).digest("hex");
+    writeFileSync(
+      join(dir, "release.yaml"),
+      text.replace("@forward@", sha256(forwardSql)).replace("@backward@", sha256(backwardSql)),
+    );
+    writeFileSync(join(dir, "release.yaml.asc"), SIGNATURE_PLACEHOLDER);
+    writeFileSync(join(dir, "migrations", migration), forwardSql);
+    writeFileSync(join(dir, "rollback", rollback), backwardSql);
   });
 }
 

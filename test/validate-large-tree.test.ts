@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,8 @@ import { copyExample, removeCopies, runPinline } from "./harness/example-repo.js
 afterAll(removeCopies);
 
 const COUNT = PARALLEL_THRESHOLD + 100;
+/** sha256 of the "SELECT 1;\n" every generated migration and rollback holds. */
+const STEP_SHA = createHash("sha256").update("SELECT 1;\n").digest("hex");
 let root: string;
 
 beforeAll(() => {
@@ -39,8 +42,8 @@ beforeAll(() => {
         `  backend: { version: "${version}", artifact: "ghcr.io/acme/backend:${version}", sha256: "${sha}", size: 1024 }`,
         "database:",
         `  from: "${from}"`,
-        `  migrations: [migrations/${from}-${version}_step.sql]`,
-        `  rollback: [rollback/${version}-${from}_step.sql]`,
+        `  migrations: [{ file: migrations/${from}-${version}_step.sql, sha256: "${STEP_SHA}" }]`,
+        `  rollback: [{ file: rollback/${version}-${from}_step.sql, sha256: "${STEP_SHA}" }]`,
         "",
       ].join("\n"),
     );

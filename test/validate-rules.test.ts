@@ -70,7 +70,7 @@ const cases: Case[] = [
   {
     name: "refuses a listed migration that does not exist",
     prepare: (r) => rmSync(join(r, "releases/2.4.1/migrations/2.4.0-2.4.1.sql")),
-    expected: [`${R241}:34:7: error: migrations/2.4.0-2.4.1.sql does not exist in releases/2.4.1/`],
+    expected: [`${R241}:34:15: error: migrations/2.4.0-2.4.1.sql does not exist in releases/2.4.1/`],
   },
   {
     name: "refuses an SQL file that the manifest does not list",
@@ -84,24 +84,21 @@ const cases: Case[] = [
     name: "refuses a migration without its rollback",
     prepare: (r) => {
       rmSync(join(r, "releases/2.4.1/rollback/2.4.1-2.4.0_2_drop_ml_score.sql"));
-      edit(r, R241, replaceOnce("    - rollback/2.4.1-2.4.0_2_drop_ml_score.sql\n", ""));
+      edit(r, R241, replaceOnce(/^ {4}- \{ file: rollback\/2\.4\.1-2\.4\.0_2_drop_ml_score\.sql.*\n/m, ""));
     },
     expected: [`${R241}:37:5: error: 2.4.1 has 2 migrations but 1 rollback script`],
   },
   {
     name: "refuses rollbacks listed in an order that would undo the wrong migration first",
     prepare: (r) =>
-      edit(r, "releases/2.5.0-beta.3/release.yaml", (t) =>
-        t
-          .replace("rollback/2.5.0-beta.3-2.4.1_1_drop_diagnostics_rule_version.sql", "SWAP")
-          .replace(
-            "rollback/2.5.0-beta.3-2.4.1_2_drop_rule_versions.sql",
-            "rollback/2.5.0-beta.3-2.4.1_1_drop_diagnostics_rule_version.sql",
-          )
-          .replace("SWAP", "rollback/2.5.0-beta.3-2.4.1_2_drop_rule_versions.sql"),
-      ),
+      edit(r, "releases/2.5.0-beta.3/release.yaml", (t) => {
+        // Swap the two entries, each with its own sha256: only the order is wrong.
+        const first = /^ {4}- \{ file: rollback\/2\.5\.0-beta\.3-2\.4\.1_1_.*$/m.exec(t)?.[0] ?? "";
+        const second = /^ {4}- \{ file: rollback\/2\.5\.0-beta\.3-2\.4\.1_2_.*$/m.exec(t)?.[0] ?? "";
+        return t.replace(first, "SWAP").replace(second, first).replace("SWAP", second);
+      }),
     expected: [
-      "releases/2.5.0-beta.3/release.yaml:38:7: error: rollback/2.5.0-beta.3-2.4.1_1_drop_diagnostics_rule_version.sql is listed after rollback/2.5.0-beta.3-2.4.1_2_drop_rule_versions.sql, but rollback scripts run in name order",
+      "releases/2.5.0-beta.3/release.yaml:38:15: error: rollback/2.5.0-beta.3-2.4.1_1_drop_diagnostics_rule_version.sql is listed after rollback/2.5.0-beta.3-2.4.1_2_drop_rule_versions.sql, but rollback scripts run in name order",
     ],
   },
   {
@@ -119,7 +116,7 @@ const cases: Case[] = [
       );
     },
     expected: [
-      "releases/2.4.0/release.yaml:35:7: error: rollback/2.4.0-2.0.0_drop_diagnostic_category.sql should undo migrations/2.3.0-2.4.0_diagnostic_category.sql (rollbacks run newest first), but it goes 2.4.0 → 2.0.0 instead of 2.4.0 → 2.3.0",
+      "releases/2.4.0/release.yaml:35:15: error: rollback/2.4.0-2.0.0_drop_diagnostic_category.sql should undo migrations/2.3.0-2.4.0_diagnostic_category.sql (rollbacks run newest first), but it goes 2.4.0 → 2.0.0 instead of 2.4.0 → 2.3.0",
     ],
   },
   {
@@ -171,7 +168,7 @@ const cases: Case[] = [
           "channel: stable",
           'releaseDate: "2024-03-15T00:00:00Z"',
           "components:",
-          `  backend: { version: "2.4.1", artifact: "x", sha256: "${"a".repeat(64)}", size: 1 }`,
+          `  backend: { version: "2.4.1", artifact: "ghcr.io/acme/x:2.4.1", sha256: "${"a".repeat(64)}", size: 1 }`,
           "",
         ].join("\n"),
       );

@@ -3,6 +3,7 @@ import { PinlineError } from "../core/errors.js";
 import { migrate } from "../db/run-migration.js";
 import { renderMigrationSummary } from "../notify/migration-summary.js";
 import { resolveDatabaseUrl } from "../repo/database-url.js";
+import { releaseVerifier } from "../trust/verify-release.js";
 import { actionRoot } from "./shared/workspace.js";
 
 /**
@@ -28,6 +29,7 @@ async function run(): Promise<void> {
     lockWaitMs: lockWait,
     appliedBy: `${process.env.GITHUB_ACTOR ?? "github-actions"} (${process.env.GITHUB_WORKFLOW ?? "workflow"} #${process.env.GITHUB_RUN_NUMBER ?? "?"})`,
     onProgress: (event) => core.info(event.message),
+    verifyRelease: releaseVerifier(root), // a workflow never runs a file that was not signed
   });
   core.setOutput("from", result.from ?? "none");
   core.setOutput("to", result.to);

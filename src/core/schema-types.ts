@@ -25,6 +25,10 @@ export type Size = number | string;
  * MAJOR.MINOR.PATCH[-CHANNEL[.N]], ordered by semver: "2.4.1", "2.4.1-stable", "2.5.0-beta.3", "2.5.0-rc.1", "2.5.0-nightly.20240315". Always a quoted string.
  */
 export type Version2 = string;
+/**
+ * A sha256 digest: 64 hexadecimal characters.
+ */
+export type Sha2561 = string;
 export type EnvironmentName = string;
 /**
  * How long, uninterrupted, it must have run there.
@@ -109,13 +113,23 @@ export interface Component {
 export interface DatabaseChange {
   from?: Version2;
   /**
-   * Forward migrations, relative to the release folder, in name order.
+   * Forward migrations, relative to the release folder, in name order, each with its sha256 so the manifest's signatures cover what runs.
    */
-  migrations: string[];
+  migrations: ShippedFile[];
   /**
-   * Scripts that undo the migrations, relative to the release folder, in name order.
+   * Scripts that undo the migrations, relative to the release folder, in name order, each with its sha256.
    */
-  rollback: string[];
+  rollback: ShippedFile[];
+}
+/**
+ * A file the release ships and pinline runs: its path in the release folder and its sha256. `pinline release hash <release-dir>` fills the digests.
+ */
+export interface ShippedFile {
+  /**
+   * Relative to the release folder: "migrations/2.4.0-2.4.1.sql" (forward) or "rollback/2.4.1-2.4.0.sql" (undo).
+   */
+  file: string;
+  sha256: Sha2561;
 }
 export interface Changelog {
   breaking?: string[];

@@ -27,6 +27,7 @@ function release(
     folder: version,
     migrations,
     rollback,
+    sha256: new Map(),
     contents: new Set([...migrations, ...rollback]),
   };
 }

@@ -6,10 +6,10 @@
  * checkout that converts line endings (git's autocrlf) does not make an applied file "changed".
  * Every other byte counts — a lone CR, a BOM, trailing spaces.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RefusedError, UsageError } from "../core/errors.js";
+import { IrregularFileError, readRegularFile } from "../repo/read-regular-file.js";
+import { normaliseLineEndings, shippedFileDigest } from "../repo/shipped-file-digest.js";
 import type { Direction } from "./derive-schema-version.js";
 import type { ChainRelease } from "./read-release-chain.js";
 import {
@@ -56,26 +56,18 @@ export interface MigrationFile {
   closed: boolean;
 }
 
-/** sha256 hex of the content with CRLF normalised to LF. */
-export function checksumOf(content: Uint8Array | string): string {
-  const bytes =
-    typeof content === "string"
-      ? Buffer.from(content, "utf8")
-      : Buffer.from(content.buffer, content.byteOffset, content.byteLength); // a view, not a copy
-  return createHash("sha256").update(normaliseLineEndings(bytes)).digest("hex");
-}
-
-function normaliseLineEndings(bytes: Buffer): Buffer {
-  if (!bytes.includes(13)) return bytes;
-  return Buffer.from(bytes.toString("latin1").replaceAll("\r\n", "\n"), "latin1");
-}
+/** The digest a file's bytes have (the manifest's and the history's sha256). */
+export const checksumOf = shippedFileDigest;
 
 /** The repository path of a release's file: "releases/2.4.1/migrations/2.4.0-2.4.1.sql". */
 export function pathOf(release: Pick<ChainRelease, "folder">, file: string): string {
   return `releases/${release.folder}/${file}`;
 }
 
-/** Reads a file a release lists. Throws UsageError when it is missing from the folder. */
+/**
+ * Reads a file a release lists and refuses it unless its bytes hash to the sha256 its manifest
+ * lists. Throws UsageError when it is missing from the folder.
+ */
 export function readMigrationFile(
   root: string,
   release: ChainRelease,
@@ -91,6 +83,7 @@ export function readMigrationFile(
     );
   }
   const bytes = normaliseLineEndings(content);
+  const checksum = refuseUnlisted(release, file, shippedFileDigest(bytes));
   const text = bytes.toString("utf8");
   const scan = splitStatements(text);
   return {
@@ -100,7 +93,7 @@ export function readMigrationFile(
     path,
     direction,
     text,
-    checksum: createHash("sha256").update(bytes).digest("hex"),
+    checksum,
     transactional: !hasNoTransactionMarker(text),
     statements: scan.statements,
     closed: scan.closed,
@@ -108,15 +101,48 @@ export function readMigrationFile(
 }
 
 /**
+ * The manifest's sha256 for the file, when the bytes hash to it. Refuses a file whose bytes
+ * differ from what the (signed) manifest lists: nothing runs that was not signed.
+ */
+export function refuseUnlisted(release: ChainRelease, file: string, digest: string): string {
+  const path = pathOf(release, file);
+  const listed = release.sha256.get(file);
+  if (listed === undefined) {
+    throw new MigrationFileError(
+      `${path} is not listed with a sha256 in releases/${release.folder}/release.yaml`,
+      {
+        where: { file: path },
+        hint: `run pinline release hash releases/${release.folder}, then sign the release`,
+      },
+    );
+  }
+  if (listed !== digest) {
+    throw new MigrationFileError(
+      `${path} differs from the file its manifest lists: releases/${release.folder}/release.yaml gives sha256 ${listed}, the file hashes to ${digest}; nothing was run`,
+      {
+        where: { file: path },
+        hint: `restore the file as it was signed (git checkout), or, for an intended change, run pinline release hash releases/${release.folder} and sign the release again`,
+      },
+    );
+  }
+  return listed;
+}
+
+/**
  * The file's bytes, or undefined when it does not exist. One read instead of a stat and a
- * read: a run reads every file it applies, and every applied file to verify its checksum.
+ * read: a run reads every file it applies, and every applied file to verify its checksum. A
+ * link, FIFO or device is refused without being read.
  */
 export function readIfExists(path: string): Buffer | undefined {
   try {
-    return readFileSync(path);
+    return readRegularFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    if (error instanceof IrregularFileError) {
+      throw new MigrationFileError(error.message, {
+        where: { file: path },
+        hint: "run pinline validate",
+      });
+    }
     throw error;
   }
 }

@@ -21,6 +21,8 @@ export interface ChainRelease {
   /** Files relative to the folder ("migrations/2.4.0-2.4.1.sql"), in the manifest's order. */
   migrations: readonly string[];
   rollback: readonly string[];
+  /** The sha256 the manifest lists for each of those files (see shipped-file-digest.ts). */
+  sha256: ReadonlyMap<string, string>;
   /** Every file of the folder, relative to it. */
   contents: ReadonlySet<string>;
 }
@@ -47,8 +49,11 @@ export function readReleaseChains(tree: RepositoryTree): ReleaseChains {
       version,
       from,
       folder: folder.folder,
-      migrations: database.migrations,
-      rollback: database.rollback,
+      migrations: database.migrations.map((entry) => entry.file),
+      rollback: database.rollback.map((entry) => entry.file),
+      sha256: new Map(
+        [...database.migrations, ...database.rollback].map((e) => [e.file, e.sha256.toLowerCase()]),
+      ),
       contents: new Set(folder.contents),
     });
   }

@@ -86,6 +86,12 @@ export interface MigrateInput {
   /** Who runs it, recorded beside the database role: "alice@runner-7" (see describeOperator). */
   appliedBy?: string;
   onProgress?: (event: MigrationEvent) => void;
+  /**
+   * Verifies the signatures of a release whose files the run would apply or roll back, before
+   * anything runs, and returns the sha256 its verified manifest lists for each file. Without
+   * it, files are checked only against the manifest in the tree (`pinline migrate --unsigned`).
+   */
+  verifyRelease?: (folder: string) => Promise<ReadonlyMap<string, string>>;
 }
 
 export interface MigrationStepResult {
@@ -201,6 +207,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
     verifyChecksums(input.root, chains, state.inEffect);
 
     const plan = planMigration(chains, state, target?.version ?? null);
+    if (input.verifyRelease) await verifyPlanned(chains, plan.steps, input.verifyRelease);
     const files = plan.steps.map((step) => readStep(input.root, chains, step));
     for (const [i, file] of files.entries()) {
       if (plan.steps[i]?.status === "planned") checkRunnable(file);
@@ -335,6 +342,16 @@ function verifyChecksums(root: string, chains: ReleaseChains, rows: readonly His
       );
     }
     const now = checksumOf(content);
+    const listed = release.sha256.get(row.file);
+    if (now === row.checksum && listed !== undefined && listed !== now) {
+      throw new MigrationFileError(
+        `releases/${release.folder}/release.yaml lists sha256 ${listed} for ${row.file}, but the file applied (${row.direction}, ${row.appliedAt.toISOString()}) and the file on disk hash to ${now}`,
+        {
+          where: { file: `releases/${release.folder}/release.yaml` },
+          hint: "the manifest changed after the file ran: restore the manifest as it was signed",
+        },
+      );
+    }
     if (now !== row.checksum) {
       throw new MigrationFileError(
         `${path} changed after it was applied: checksum ${row.checksum} in ${HISTORY_TABLE}, ${now} now`,
@@ -343,6 +360,30 @@ function verifyChecksums(root: string, chains: ReleaseChains, rows: readonly His
           hint: "an applied file must not change: restore it (git log -p), and put the change in a new release's migration",
         },
       );
+    }
+  }
+}
+
+/**
+ * Every release with a file to run must verify, and its verified manifest must list exactly
+ * the sha256 the run checks files against (the manifest did not change in between).
+ */
+async function verifyPlanned(
+  chains: ReleaseChains,
+  steps: readonly PlannedStep[],
+  verify: NonNullable<MigrateInput["verifyRelease"]>,
+): Promise<void> {
+  const versions = [...new Set(steps.filter((s) => s.status === "planned").map((s) => s.release))];
+  for (const version of versions) {
+    const release = chains.get(version) as ChainRelease;
+    const verified = await verify(release.folder);
+    for (const [file, sha256] of release.sha256) {
+      if (verified.get(file) !== sha256) {
+        throw new RefusedError(
+          `releases/${release.folder}/release.yaml changed while the run read it: the verified manifest lists ${verified.get(file) ?? "no sha256"} for ${file}, the one read lists ${sha256}`,
+          { hint: "nothing was run; run again on a checkout no one is changing" },
+        );
+      }
     }
   }
 }

@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrate } from "../db/run-migration.js";
+import { shippedFileDigest } from "../repo/shipped-file-digest.js";
 import { signRelease } from "../trust/sign-release.js";
 import { packageRoot } from "./package-root.js";
 
@@ -62,8 +63,14 @@ async function addBadRelease(root: string): Promise<void> {
   const manifest = readFileSync(join(root, "releases/2.4.1/release.yaml"), "utf8")
     .replaceAll('"2.4.1"', `"${DEMO_BAD}"`)
     .replace('from: "2.4.0"', 'from: "2.4.1"')
-    .replace(/ {2}migrations:\n( {4}- .*\n)+/, "  migrations:\n    - migrations/2.4.1-2.4.2.sql\n")
-    .replace(/ {2}rollback:\n( {4}- .*\n)+/, "  rollback:\n    - rollback/2.4.2-2.4.1.sql\n");
+    .replace(
+      / {2}migrations:\n( {4}- .*\n)+/,
+      `  migrations:\n${entry("migrations/2.4.1-2.4.2.sql", BAD_MIGRATION)}`,
+    )
+    .replace(
+      / {2}rollback:\n( {4}- .*\n)+/,
+      `  rollback:\n${entry("rollback/2.4.2-2.4.1.sql", BAD_ROLLBACK)}`,
+    );
   writeFileSync(join(dir, "release.yaml"), manifest);
   writeFileSync(join(dir, "migrations/2.4.1-2.4.2.sql"), BAD_MIGRATION);
   writeFileSync(join(dir, "rollback/2.4.2-2.4.1.sql"), BAD_ROLLBACK);
@@ -77,6 +84,11 @@ async function addBadRelease(root: string): Promise<void> {
       ),
     });
   }
+}
+
+/** One line of a manifest's SQL list: the file with the sha256 of its text. */
+function entry(file: string, sql: string): string {
+  return `    - { file: ${file}, sha256: "${shippedFileDigest(sql)}" }\n`;
 }
 
 export interface DemoRepo {

@@ -6,13 +6,35 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { PinlineError } from "../core/errors.js";
 import type { SignatureFacts } from "../core/gates/gate-input.js";
+import type { ReleaseManifest } from "../core/schema-types.js";
 import { RELEASE_FILE, SIGNATURE_FILE } from "../repo/layout.js";
+import { parseYaml } from "../repo/parse-yaml.js";
 import { loadKeyring } from "../trust/keyring.js";
 import { verifyBytes } from "../trust/verify-manifest.js";
+import { verifyShippedFiles } from "../trust/verify-release.js";
 
 /** "Name (comment) <mail>" → "mail": short enough for a table cell, still unambiguous. */
 function shortUserId(userId: string | undefined): string | undefined {
   return userId ? (/<([^>]+)>/.exec(userId)?.[1] ?? userId) : undefined;
+}
+
+/**
+ * The files the manifest lists whose bytes differ from its sha256: a signature over such a
+ * manifest does not cover what would run, so it counts for nothing.
+ */
+function differingFiles(dir: string, bytes: Buffer, folder: string): string[] {
+  const manifest = parseYaml(bytes.toString("utf8"), `${folder}/${RELEASE_FILE}`).yaml?.value as
+    | ReleaseManifest
+    | undefined;
+  if (!manifest || typeof manifest !== "object")
+    return [`${folder}/${RELEASE_FILE} cannot be read`];
+  const database = manifest.database;
+  if (database && (!Array.isArray(database.migrations) || !Array.isArray(database.rollback))) {
+    return [`${folder}/${RELEASE_FILE} lists its SQL files in a form pinline cannot check`];
+  }
+  return verifyShippedFiles(dir, manifest)
+    .filter((f) => f.verdict === "invalid")
+    .map((f) => `${folder}/${f.file} ${f.reason}: the signatures do not cover what would run`);
 }
 
 export async function readSignatureFacts(input: {
@@ -30,8 +52,11 @@ export async function readSignatureFacts(input: {
     relative(input.root, path).split("\\").join("/"),
   );
   try {
+    const bytes = readFileSync(manifest);
+    const shipped = differingFiles(join(input.root, input.folder), bytes, input.folder);
+    if (shipped.length > 0) return { validSigners: [], problems: shipped };
     const result = await verifyBytes({
-      bytes: readFileSync(manifest),
+      bytes,
       armoredSignature: readFileSync(signature, "utf8"),
       keyring: keys,
       threshold: 1,

@@ -17,6 +17,17 @@ export function renderVerificationSummary(result: ReleaseVerification): string {
     ),
     "",
   ];
+  if (result.files.length > 0) {
+    lines.push(
+      "| | file | sha256 | reason |",
+      "|---|---|---|---|",
+      ...result.files.map(
+        (f) =>
+          `| ${f.verdict === "valid" ? "✅" : "❌"} | \`${cell(f.file)}\` | \`${f.sha256.slice(0, 16)}\` | ${cell(f.reason)} |`,
+      ),
+      "",
+    );
+  }
   if (result.artifacts) {
     lines.push(
       "| | component | file | bytes | sha256 | reason |",

@@ -8,6 +8,7 @@ import { error, type Finding, warning } from "./findings.js";
 import { compareNames, RELEASE_FILE, SIGNATURE_FILE } from "./layout.js";
 import type { ReleaseFolder } from "./load-tree.js";
 import type { PathSegment, YamlFile } from "./parse-yaml.js";
+import { irregularReason } from "./read-regular-file.js";
 
 /** Files a release folder may hold besides its SQL. */
 const RELEASE_EXTRAS = new Set([RELEASE_FILE, SIGNATURE_FILE, "README.md", "CHANGELOG.md"]);
@@ -56,6 +57,14 @@ export function checkRelease(release: ReleaseFolder): Finding[] {
   for (const [name, component] of Object.entries(data.components)) {
     if (!component) continue;
     parseOr(component.version, (e) => finding(["components", name, "version"], e.message));
+    const artifactProblem = describeArtifactProblem(component.artifact);
+    if (artifactProblem) {
+      finding(
+        ["components", name, "artifact"],
+        artifactProblem,
+        `write where the artifact is published: an https URL, or an image reference with its registry and a tag or digest, such as ghcr.io/acme/${name}:${data.version}`,
+      );
+    }
     try {
       parseSize(component.size);
     } catch (e) {
@@ -126,6 +135,16 @@ export function checkReleases(releases: readonly ReleaseFolder[], catalog: Catal
 function checkFolder(release: ReleaseFolder): Finding[] {
   const findings: Finding[] = [];
   const base = `releases/${release.folder}`;
+  for (const { file, kind } of release.irregular) {
+    findings.push(
+      error(
+        "file",
+        { file: `${base}/${file}`, line: 1, column: 1 },
+        irregularReason(kind),
+        "commit the file itself in the release folder (git add the content, not a link)",
+      ),
+    );
+  }
   for (const file of release.contents) {
     if (RELEASE_EXTRAS.has(file)) continue;
     if (/^(migrations|rollback)\/[^/]+\.sql$/.test(file)) continue;
@@ -198,24 +217,46 @@ function checkDatabase(
 
   const listed = new Set<string>();
   const present = new Set(release.contents);
+  const irregular = new Set(release.irregular.map((entry) => entry.file));
   for (const list of ["migrations", "rollback"] as const) {
-    const files = database[list];
-    files.forEach((file, i) => {
+    const entries = database[list];
+    entries.forEach(({ file, sha256 }, i) => {
+      const at: PathSegment[] = ["database", list, i];
+      if (!file.startsWith(`${list}/`)) {
+        finding(
+          [...at, "file"],
+          `${file} is listed under database.${list}, but it is not in ${list}/`,
+          `list ${list === "migrations" ? "forward migrations under database.migrations" : "rollback scripts under database.rollback"}, each from its own folder`,
+        );
+      }
+      if (listed.has(file)) {
+        finding([...at, "file"], `${file} is listed twice`, "list each file once");
+      }
       listed.add(file);
+      if (irregular.has(file)) return; // reported at the file: it is never read
       if (!present.has(file)) {
         const isDir = release.directories.includes(file);
         finding(
-          ["database", list, i],
+          [...at, "file"],
           isDir
             ? `${file} is a directory, not an SQL file`
             : `${file} does not exist in releases/${release.folder}/`,
           "add the file, or fix the path (relative to the release folder)",
         );
+      } else {
+        const actual = release.digests[file];
+        if (actual !== undefined && actual !== sha256.toLowerCase()) {
+          finding(
+            [...at, "sha256"],
+            `${file} does not match its sha256: the manifest lists ${sha256}, the file hashes to ${actual}`,
+            `if the change is intended, run pinline release hash releases/${release.folder} and sign the release again; otherwise restore the file (git checkout)`,
+          );
+        }
       }
-      const previous = files[i - 1];
+      const previous = entries[i - 1]?.file;
       if (previous !== undefined && compareNames(previous, file) > 0) {
         finding(
-          ["database", list, i],
+          [...at, "file"],
           `${file} is listed after ${previous}, but ${list === "migrations" ? "migrations" : "rollback scripts"} run in name order`,
           `list them in name order, or rename them so their names sort in the order they must run`,
         );
@@ -233,7 +274,14 @@ function checkDatabase(
       ),
     );
   }
-  findings.push(...checkPairs(yaml, database.migrations, database.rollback, data.version));
+  findings.push(
+    ...checkPairs(
+      yaml,
+      database.migrations.map((entry) => entry.file),
+      database.rollback.map((entry) => entry.file),
+      data.version,
+    ),
+  );
   return findings;
 }
 
@@ -275,7 +323,7 @@ function checkPairs(
       findings.push(
         error(
           "database",
-          yaml.at(["database", "rollback", i]),
+          yaml.at(["database", "rollback", i, "file"]),
           `${rollback} should undo ${migration} (rollbacks run newest first), but it goes ${backward.from} → ${backward.to} instead of ${forward.to} → ${forward.from}`,
           "name each rollback after the migration it undoes, versions swapped",
         ),
@@ -316,6 +364,26 @@ function checkSchemaRoots(releases: readonly ReleaseFolder[]): Finding[] {
       ),
     );
 }
+
+/**
+ * Where a component is fetched from must say where: an https (or http, oci) URL, or an image
+ * reference with a registry or namespace and a tag or digest. A bare file name is what
+ * `release create --artifacts` writes until the engineer fills in where it was published.
+ */
+function describeArtifactProblem(artifact: string): string | undefined {
+  if (/^(https?|oci):\/\/[^/\s]+/i.test(artifact)) return undefined;
+  if (/\s/.test(artifact))
+    return `artifact "${artifact}" holds whitespace, so it is neither a URL nor an image reference`;
+  if (IMAGE_REFERENCE.test(artifact)) return undefined;
+  if (!artifact.includes("/")) {
+    return `artifact "${artifact}" is a bare file name, not where the artifact is published`;
+  }
+  return `artifact "${artifact}" is neither an https URL nor an image reference with a tag or digest`;
+}
+
+/** `host[:port]/path[:tag]` or `…@sha256:<64 hex>` (the distribution reference grammar, tag or digest required). */
+const IMAGE_REFERENCE =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9-]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64}|:[\w][\w.-]{0,127}@sha256:[0-9a-f]{64})$/;
 
 function parseOr(text: string, report: (e: PinlineError) => void) {
   try {

@@ -46,8 +46,20 @@ function readManifest(text: string): ReleaseManifest {
   return parsed.yaml?.value as ReleaseManifest;
 }
 
+/** What the engineer does next: each artifact's file name becomes where it is published. */
+function publishArtifacts(file: string): void {
+  const text = readFileSync(file, "utf8");
+  writeFileSync(
+    file,
+    text.replace(
+      /artifact: "([^"]+)"/g,
+      (_, name: string) => `artifact: "https://downloads.example.com/${name}"`,
+    ),
+  );
+}
+
 describe("createRelease", () => {
-  it("scaffolds 2.4.2 from two artifacts, and the tree still validates", async () => {
+  it("scaffolds 2.4.2 from two artifacts; the tree validates once each artifact says where it is published", async () => {
     const backend = Buffer.alloc(3000, 7);
     const frontend = Buffer.from("frontend bundle\n");
     writeFileSync(join(artifacts, "cm-diagnostics-backend-2.4.2.tar"), backend);
@@ -100,6 +112,20 @@ describe("createRelease", () => {
     });
     expect(created.text).toContain("# TODO: replace the local file name with where the artifact");
 
+    // The local file names are placeholders: validate refuses them until they are replaced.
+    const before = await validateTree(root);
+    expect(
+      before.findings
+        .filter((f) => f.severity === "error" && f.rule !== "signature")
+        .map((f) => `${f.file}:${f.line}: ${f.message}`),
+    ).toEqual([
+      expect.stringMatching(
+        /^releases\/2\.4\.2\/release\.yaml:\d+: artifact "cm-diagnostics-backend-2\.4\.2\.tar" is a bare file name/,
+      ),
+      expect.stringMatching(/artifact "frontend-2\.4\.2\.tgz" is a bare file name/),
+    ]);
+    publishArtifacts(created.file);
+
     // Signing happens when the release PR is merged: until then the signature rule may object.
     const report = await validateTree(root);
     const errors = report.findings.filter((f) => f.severity === "error" && f.rule !== "signature");
@@ -126,6 +152,46 @@ describe("createRelease", () => {
       database: { from: "2.5.0-beta.3" },
     });
     expect(created.text).toContain("channel: beta\n");
+    publishArtifacts(created.file);
+    const report = await validateTree(root);
+    expect(report.findings.filter((f) => f.severity === "error" && f.rule !== "signature")).toEqual(
+      [],
+    );
+  });
+
+  it("with --sql, copies the migrations and rollbacks in and lists each with its sha256", async () => {
+    const sql = join(work, "sql");
+    mkdirSync(join(sql, "migrations"), { recursive: true });
+    mkdirSync(join(sql, "rollback"), { recursive: true });
+    const forward = Buffer.from("ALTER TABLE diagnostics ADD COLUMN note text;\r\n");
+    const backward = Buffer.from("ALTER TABLE diagnostics DROP COLUMN note;\n");
+    writeFileSync(join(sql, "migrations/2.4.1-2.4.2.sql"), forward);
+    writeFileSync(join(sql, "rollback/2.4.2-2.4.1.sql"), backward);
+    writeFileSync(join(artifacts, "backend-2.4.2.tar"), "backend");
+
+    const created = await createRelease({
+      root,
+      version: "2.4.2",
+      artifactsDir: artifacts,
+      sqlDir: sql,
+      now: NOW,
+    });
+    expect(readManifest(created.text).database).toEqual({
+      from: "2.4.1",
+      migrations: [
+        // CRLF is read as LF, as the runner sends it and records it.
+        {
+          file: "migrations/2.4.1-2.4.2.sql",
+          sha256: sha256(Buffer.from("ALTER TABLE diagnostics ADD COLUMN note text;\n")),
+        },
+      ],
+      rollback: [{ file: "rollback/2.4.2-2.4.1.sql", sha256: sha256(backward) }],
+    });
+    expect(created.text).toContain(
+      `    - { file: rollback/2.4.2-2.4.1.sql, sha256: "${sha256(backward)}" }\n`,
+    );
+    expect(readFileSync(join(created.dir, "migrations/2.4.1-2.4.2.sql"))).toEqual(forward);
+    publishArtifacts(created.file);
     const report = await validateTree(root);
     expect(report.findings.filter((f) => f.severity === "error" && f.rule !== "signature")).toEqual(
       [],

@@ -9,7 +9,10 @@
  * - minimumVersion, compatibility and the component names from the previous release: the
  *   newest existing release older than the new one (by semver, any channel);
  * - database.from: the previous release on the chain — the newest older release whose manifest
- *   has a database section (the first release ever gets none) — with empty migration lists;
+ *   has a database section (the first release ever gets none); with --sql DIR, the .sql files of
+ *   DIR/migrations and DIR/rollback are copied in and listed with their sha256 (what the
+ *   signatures then cover), otherwise the lists are empty (`pinline release hash` fills them
+ *   once the SQL is written);
  * - with --artifacts, one component per file in the folder, its sha256 and size computed;
  *   without, the previous release's components with sha256 and size left empty, so that
  *   validation fails until someone fills them in: nothing half-made can be merged;
@@ -21,8 +24,8 @@
  * "Frontend.tar.gz" → "frontend".
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { createReadStream, existsSync, readdirSync } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Document, isMap, isScalar, isSeq, Scalar, type YAMLMap } from "yaml";
 import { InvalidValueError, RefusedError, UsageError } from "../core/errors.js";
@@ -33,10 +36,13 @@ import {
   parseVersion,
   tryParseVersion,
 } from "../core/version.js";
+import { renderShippedList } from "./hash-release.js";
 import { compareNames, RELEASE_FILE } from "./layout.js";
 import { loadTree, type ReleaseFolder } from "./load-tree.js";
 import { parseYaml } from "./parse-yaml.js";
 import { checkDocument } from "./read-document.js";
+import { IrregularFileError, readRegularFile } from "./read-regular-file.js";
+import { shippedFileDigest } from "./shipped-file-digest.js";
 
 export interface CreateReleaseInput {
   /** The repository root. */
@@ -47,6 +53,8 @@ export interface CreateReleaseInput {
   channel?: string;
   /** A folder holding the release's artifact files, one per component. */
   artifactsDir?: string;
+  /** A folder with migrations/ and rollback/ holding the release's SQL files. */
+  sqlDir?: string;
   /** The release date written into the manifest (default: now). */
   now?: Date;
 }
@@ -81,19 +89,21 @@ export async function createRelease(input: CreateReleaseInput): Promise<CreatedR
   const components = input.artifactsDir
     ? await componentsFromArtifacts(input.artifactsDir, version, previous?.data)
     : componentsFromPrevious(version, previous);
+  const sql = input.sqlDir ? readSqlFiles(input.sqlDir) : [];
   const text = renderManifest({
     version,
     releaseDate: (input.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
     previous: previous?.data,
     from: chain?.version.canonical,
     components,
+    sql,
   });
   const relativeFile = `releases/${version.canonical}/${RELEASE_FILE}`;
   assertWellFormed(text, relativeFile, input.artifactsDir !== undefined);
 
   const dir = join(input.root, "releases", version.canonical);
   const file = join(dir, RELEASE_FILE);
-  await writeReleaseFolder(input.root, dir, file, text, version);
+  await writeReleaseFolder(input.root, dir, file, text, version, sql);
   return { dir, file, text };
 }
 
@@ -360,6 +370,7 @@ function renderManifest(input: {
   previous: ReleaseManifest | undefined;
   from: string | undefined;
   components: DraftComponent[];
+  sql: readonly SqlFile[];
 }): string {
   const { version, previous, components } = input;
   const scaffolded = components.every((c) => c.file !== undefined);
@@ -435,11 +446,13 @@ function renderManifest(input: {
 
   const database = doc.get("database", true);
   if (isMap(database)) {
-    commentOn(
-      database,
-      "migrations",
-      " add SQL files to migrations/ and the scripts that undo them to rollback/, and list them here in name order",
-    );
+    if (input.sql.length === 0) {
+      commentOn(
+        database,
+        "migrations",
+        ` add SQL files to migrations/ and the scripts that undo them to rollback/, then run pinline release hash releases/${version.canonical} to list them with their sha256`,
+      );
+    }
   }
   const changelog = doc.get("changelog", true);
   if (isMap(changelog)) {
@@ -449,12 +462,21 @@ function renderManifest(input: {
   if (isMap(compatibility)) {
     for (const item of compatibility.items) if (isSeq(item.value)) item.value.flow = true;
   }
-  return doc.toString({
+  const text = doc.toString({
     defaultStringType: "QUOTE_DOUBLE",
     defaultKeyType: "PLAIN",
     lineWidth: 0,
     flowCollectionPadding: false,
   });
+  // The lists in the one layout `pinline release hash` writes and reads back.
+  return SQL_LISTS.reduce(
+    (out, list) =>
+      out.replace(
+        `\n  ${list}: []\n`,
+        `\n  ${list}:${renderShippedList(shipped(input.sql, list), 4)}\n`,
+      ),
+    text,
+  );
 }
 
 function pairOf(map: YAMLMap, key: string) {
@@ -484,6 +506,57 @@ function assertWellFormed(text: string, file: string, complete: boolean): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SQL
+
+interface SqlFile {
+  /** Relative to the release folder: "migrations/2.4.1-2.4.2.sql". */
+  file: string;
+  bytes: Buffer;
+}
+
+const SQL_LISTS = ["migrations", "rollback"] as const;
+
+/** The .sql files of `dir`/migrations and `dir`/rollback, regular files only, in name order. */
+function readSqlFiles(dir: string): SqlFile[] {
+  const files: SqlFile[] = [];
+  for (const list of SQL_LISTS) {
+    let names: string[];
+    try {
+      names = readdirSync(join(dir, list)).filter((n) => n.endsWith(".sql"));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw new UsageError(`--sql ${dir}: ${list}/ cannot be read`, { cause: error });
+    }
+    for (const name of names.sort(compareNames)) {
+      let bytes: Buffer | undefined;
+      try {
+        bytes = readRegularFile(join(dir, list, name));
+      } catch (error) {
+        if (error instanceof IrregularFileError) {
+          throw new RefusedError(`${join(dir, list, name)} is ${error.kind}, not a regular file`, {
+            hint: "a release ships regular files only: copy the file itself",
+          });
+        }
+        throw error;
+      }
+      if (bytes) files.push({ file: `${list}/${name}`, bytes });
+    }
+  }
+  if (files.length === 0) {
+    throw new RefusedError(`--sql ${dir} holds no .sql files in migrations/ or rollback/`, {
+      hint: "put the migrations in <dir>/migrations and the scripts that undo them in <dir>/rollback",
+    });
+  }
+  return files;
+}
+
+function shipped(sql: readonly SqlFile[], list: (typeof SQL_LISTS)[number]) {
+  return sql
+    .filter((f) => f.file.startsWith(`${list}/`))
+    .map((f) => ({ file: f.file, sha256: shippedFileDigest(f.bytes) }));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Writing
 
 /**
@@ -497,6 +570,7 @@ async function writeReleaseFolder(
   file: string,
   text: string,
   version: ParsedVersion,
+  sql: readonly SqlFile[],
 ): Promise<void> {
   const releases = join(root, "releases");
   const createdReleases = !existsSync(releases);
@@ -514,6 +588,8 @@ async function writeReleaseFolder(
   try {
     await mkdir(join(dir, "migrations"));
     await mkdir(join(dir, "rollback"));
+    for (const { file: name, bytes } of sql)
+      await writeFile(join(dir, name), bytes, { flag: "wx" });
     const temporary = join(dir, `.${RELEASE_FILE}.${randomBytes(6).toString("hex")}.tmp`);
     const handle = await open(temporary, "wx");
     try {

@@ -7,7 +7,8 @@ import { error, type Finding, warning } from "./findings.js";
 import { compareNames, RELEASE_FILE, ROLLOUT_FILE } from "./layout.js";
 import type { YamlFile } from "./parse-yaml.js";
 import { readDocument, toLoaded } from "./read-document.js";
-import { readReleases } from "./read-releases.js";
+import { irregularKind, irregularReason } from "./read-regular-file.js";
+import { type IrregularEntry, readReleases } from "./read-releases.js";
 
 /** A YAML document of the tree: where it is, what it holds, and whether its schema holds. */
 export interface Loaded<T> {
@@ -26,6 +27,10 @@ export interface ReleaseFolder extends Loaded<ReleaseManifest> {
   contents: string[];
   /** Sub-folders of the folder, relative to it. */
   directories: string[];
+  /** Links, FIFOs and devices in the folder: refused by validate, never read. */
+  irregular: IrregularEntry[];
+  /** The digest of each SQL file in migrations/ and rollback/, by path in the folder. */
+  digests: Record<string, string>;
 }
 
 export interface NamedDocument<T> extends Loaded<T> {
@@ -87,7 +92,17 @@ export async function loadTree(root: string, options: LoadOptions = {}): Promise
 
   const folders: string[] = [];
   for (const entry of listDirectory(root, "releases")) {
-    if (entry.isDirectory()) folders.push(entry.name);
+    const kind = irregularKind(entry);
+    if (kind !== undefined) {
+      tree.findings.push(
+        error(
+          "layout",
+          at(`releases/${entry.name}`),
+          irregularReason(kind),
+          "commit the folder itself",
+        ),
+      );
+    } else if (entry.isDirectory()) folders.push(entry.name);
     else if (!isIgnorable(entry.name))
       tree.findings.push(
         warning(
@@ -106,8 +121,8 @@ export async function loadTree(root: string, options: LoadOptions = {}): Promise
     const loaded = record.manifest
       ? toLoaded<ReleaseManifest>(record.manifest)
       : { file: `releases/${record.folder}/${RELEASE_FILE}` };
-    const { folder, contents, directories } = record;
-    tree.releases.push({ ...loaded, folder, contents, directories });
+    const { folder, contents, directories, irregular, digests } = record;
+    tree.releases.push({ ...loaded, folder, contents, directories, irregular, digests });
   }
 
   for (const entry of listDirectory(root, "policies")) {

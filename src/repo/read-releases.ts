@@ -5,6 +5,8 @@ import { checkRelease } from "./check-releases.js";
 import { error, type Finding } from "./findings.js";
 import { compareNames, RELEASE_FILE } from "./layout.js";
 import { type DocumentRecord, readDocument, toLoaded } from "./read-document.js";
+import { IrregularFileError, irregularKind, readRegularFile } from "./read-regular-file.js";
+import { shippedFileDigest } from "./shipped-file-digest.js";
 
 /** A release folder as read: plain data, so that a worker thread can hand it over. */
 export interface ReleaseRecord {
@@ -13,9 +15,20 @@ export interface ReleaseRecord {
   contents: string[];
   /** Sub-folders, relative to the folder, in name order. */
   directories: string[];
+  /** Entries that are neither regular files nor folders (links, FIFOs, devices): never read. */
+  irregular: IrregularEntry[];
+  /** The digest of every SQL file in migrations/ and rollback/ (see shipped-file-digest.ts). */
+  digests: Record<string, string>;
   /** The manifest, or undefined when the folder has none (a finding says so). */
   manifest?: DocumentRecord;
   findings: Finding[];
+}
+
+export interface IrregularEntry {
+  /** Relative to the release folder. */
+  file: string;
+  /** "a symbolic link", "a FIFO (named pipe)", "a device". */
+  kind: string;
 }
 
 /** Below this many releases, starting worker threads costs more than it saves. */
@@ -92,6 +105,7 @@ function workerScript(): URL {
 
 export function readReleaseFolder(root: string, folder: string): ReleaseRecord {
   const listing = listFolder(root, `releases/${folder}`);
+  digestSql(root, folder, listing);
   const file = `releases/${folder}/${RELEASE_FILE}`;
   return toRecord(
     folder,
@@ -104,6 +118,20 @@ function hasManifest({ contents, directories }: Listing): boolean {
   return contents.includes(RELEASE_FILE) || directories.includes(RELEASE_FILE);
 }
 
+/** The digests of the SQL files, read as regular files only (a swapped-in link is irregular). */
+function digestSql(root: string, folder: string, listing: Listing): void {
+  for (const file of listing.contents) {
+    if (!file.endsWith(".sql") || !file.includes("/")) continue;
+    try {
+      const bytes = readRegularFile(`${root}/releases/${folder}/${file}`);
+      if (bytes) listing.digests[file] = shippedFileDigest(bytes);
+    } catch (error) {
+      if (!(error instanceof IrregularFileError)) throw error;
+      listing.irregular.push({ file, kind: error.kind });
+    }
+  }
+}
+
 /**
  * The folder's record, with the checks that need nothing but the folder itself already run:
  * they then run in whichever thread read the folder.
@@ -113,16 +141,25 @@ function toRecord(
   listing: Listing,
   manifest: DocumentRecord | undefined,
 ): ReleaseRecord {
-  const { contents, directories } = listing;
+  const { contents, directories, irregular, digests } = listing;
   const file = `releases/${folder}/${RELEASE_FILE}`;
   if (manifest !== undefined) {
-    const findings = checkRelease({ ...toLoaded(manifest), folder, contents, directories });
-    return { folder, contents, directories, manifest, findings };
+    const findings = checkRelease({
+      ...toLoaded(manifest),
+      folder,
+      contents,
+      directories,
+      irregular,
+      digests,
+    });
+    return { folder, contents, directories, irregular, digests, manifest, findings };
   }
   return {
     folder,
     contents,
     directories,
+    irregular,
+    digests,
     findings: [
       error(
         "layout",
@@ -137,6 +174,8 @@ function toRecord(
 interface Listing {
   contents: string[];
   directories: string[];
+  irregular: IrregularEntry[];
+  digests: Record<string, string>;
 }
 
 const SQL_FOLDERS = new Set(["migrations", "rollback"]);
@@ -164,12 +203,17 @@ function toListing(
 ): Listing {
   const contents: string[] = [];
   const directories: string[] = [];
-  for (const entry of top) (entry.isDirectory() ? directories : contents).push(entry.name);
+  const irregular: IrregularEntry[] = [];
+  const sort = (entry: Dirent, file: string) => {
+    const kind = irregularKind(entry);
+    if (kind !== undefined) irregular.push({ file, kind });
+    else (entry.isDirectory() ? directories : contents).push(file);
+  };
+  for (const entry of top) sort(entry, entry.name);
   for (const { name, entries } of inner) {
-    for (const entry of entries)
-      (entry.isDirectory() ? directories : contents).push(`${name}/${entry.name}`);
+    for (const entry of entries) sort(entry, `${name}/${entry.name}`);
   }
   contents.sort(compareNames);
   directories.sort(compareNames);
-  return { contents, directories };
+  return { contents, directories, irregular, digests: {} };
 }

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
-import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, readSync, type Stats } from "node:fs";
 import { error, type Finding } from "./findings.js";
+import { IrregularFileError, irregularReason, openRegularFile } from "./read-regular-file.js";
 
 /** Larger YAML files are refused before they are read: no manifest or pin comes near this. */
 export const MAX_YAML_BYTES = 1024 * 1024;
@@ -11,16 +12,22 @@ export type SourceResult = { text: string; finding?: undefined } | { finding: Fi
 const scratch = Buffer.allocUnsafe(MAX_YAML_BYTES + 1);
 
 /**
- * Reads a YAML file as UTF-8 text: refuses directories, oversized files (after reading no more
+ * Reads a YAML file as UTF-8 text: refuses links, FIFOs, devices, directories, oversized files (after reading no more
  * than the limit) and bytes that are not UTF-8, each with the place to look.
  */
 export function readYamlSource(absolutePath: string, file: string): SourceResult {
-  let fd: number;
+  let fd: number | undefined;
   try {
-    fd = openSync(absolutePath, "r");
+    fd = openRegularFile(absolutePath);
   } catch (cause) {
+    if (cause instanceof IrregularFileError) {
+      return {
+        finding: error("file", at(file), irregularReason(cause.kind), "commit the file itself"),
+      };
+    }
     return { finding: error("file", at(file), describeOpenError(cause)) };
   }
+  if (fd === undefined) return { finding: error("file", at(file), "does not exist") };
   try {
     let length = 0;
     for (;;) {

@@ -3,7 +3,9 @@
  * https URL is downloaded and streamed through sha256, never past `size` + 1 bytes — a server
  * that announces or sends more is cut off, so an endless download is refused at once. Image
  * references are not pulled (a registry checks its own digests); they are reported as not
- * fetched. Plain http is refused except on loopback addresses.
+ * fetched. Plain http is refused except on loopback addresses, and a redirect is followed only
+ * as far as MAX_REDIRECTS hops that never leave https once there: an https URL redirected to
+ * plain http (where anyone on the path can change the bytes) is refused.
  */
 import { createHash } from "node:crypto";
 import type { ReleaseManifest } from "../core/schema-types.js";
@@ -13,6 +15,9 @@ import {
   judge,
   readExpectations,
 } from "./verify-artifacts.js";
+
+/** How many redirects one download may follow (browsers and curl stop near 20; 5 is plenty). */
+export const MAX_REDIRECTS = 5;
 
 /** How long one download may take before it is abandoned. */
 export const FETCH_TIMEOUT_MS = 15 * 60 * 1000;
@@ -76,6 +81,41 @@ function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
+/**
+ * GET `url`, following redirects by hand so that each hop's scheme is checked: the response
+ * that is not a redirect, or why the chain was refused.
+ */
+async function follow(
+  url: string,
+  fetchUrl: typeof globalThis.fetch,
+  signal: AbortSignal,
+): Promise<{ response: Response } | { reason: string }> {
+  let current = new URL(url);
+  const secure = current.protocol === "https:";
+  for (let hop = 0; ; hop++) {
+    const response = await fetchUrl(current, { redirect: "manual", signal });
+    if (response.status < 300 || response.status > 399 || response.status === 304) {
+      return { response };
+    }
+    await response.body?.cancel();
+    const location = response.headers.get("location");
+    if (!location)
+      return { reason: `cannot be fetched: HTTP ${response.status} without a Location` };
+    if (hop === MAX_REDIRECTS) {
+      return { reason: `refused: more than ${MAX_REDIRECTS} redirects` };
+    }
+    const next = new URL(location, current);
+    if (secure && next.protocol !== "https:") {
+      return {
+        reason: `refused: ${current.href} redirects to ${next.protocol.slice(0, -1)} (${next.href}); an https download must stay on https`,
+      };
+    }
+    const refusal = refuseUrl(next.href);
+    if (refusal) return { reason: `refused: redirected to ${next.href}: ${refusal.reason}` };
+    current = next;
+  }
+}
+
 /** GET with the same bound as a local read: at most `size` + 1 bytes are taken from the body. */
 async function download(
   url: string,
@@ -89,7 +129,9 @@ async function download(
     timeoutMs,
   );
   try {
-    const response = await fetchUrl(url, { redirect: "follow", signal: abort.signal });
+    const followed = await follow(url, fetchUrl, abort.signal);
+    if ("reason" in followed) return followed;
+    const { response } = followed;
     if (!response.ok)
       return { reason: `cannot be fetched: HTTP ${response.status} ${response.statusText}`.trim() };
     const announced = Number(response.headers.get("content-length") ?? Number.NaN);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { policyAllowsVersion } from "../core/channels.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
@@ -9,11 +9,23 @@ import { RELEASE_FILE, ROLLOUT_FILE, SIGNATURE_FILE } from "../repo/layout.js";
 import { ymlNotRead } from "../repo/load-tree.js";
 import { parseYaml } from "../repo/parse-yaml.js";
 import { readDocument } from "../repo/read-document.js";
+import { IrregularFileError, readRegularFile } from "../repo/read-regular-file.js";
 import { refuseBrokenGovernance } from "../repo/require-sound-governance.js";
+import { shippedFileDigest } from "../repo/shipped-file-digest.js";
 import { fetchArtifacts } from "./fetch-artifacts.js";
 import { loadKeyring } from "./keyring.js";
 import { type ArtifactVerdict, verifyArtifacts } from "./verify-artifacts.js";
 import { type VerifyResult, verifyBytes } from "./verify-manifest.js";
+
+export interface ShippedFileVerdict {
+  /** Relative to the release folder: "migrations/2.4.0-2.4.1.sql". */
+  file: string;
+  /** The sha256 the signed manifest lists. */
+  sha256: string;
+  verdict: "valid" | "invalid";
+  /** "matches" when valid, else why not ("differs: the file hashes to …", "does not exist"). */
+  reason: string;
+}
 
 export interface ReleaseVerification {
   /** The manifest, relative to the repository root. */
@@ -22,6 +34,8 @@ export interface ReleaseVerification {
   /** Where the threshold comes from: the strictest policy that can deploy the release. */
   thresholdFrom: string;
   signatures: VerifyResult;
+  /** Every migration and rollback file the manifest lists, checked against its sha256. */
+  files: ShippedFileVerdict[];
   /** Present when artifacts were checked. */
   artifacts?: ArtifactVerdict[];
   /** Keys in keys/ that could not be used, and why. */
@@ -29,6 +43,8 @@ export interface ReleaseVerification {
   ok: boolean;
   /** One sentence: why it passed, or the first reason it did not (without the file name). */
   summary: string;
+  /** The manifest as parsed from the bytes the signatures were checked over. */
+  manifest: ReleaseManifest;
 }
 
 /**
@@ -47,16 +63,15 @@ export async function verifyRelease(input: {
   const now = input.now ?? new Date();
   const dir = resolve(input.releaseDir);
   const file = relative(input.root, join(dir, RELEASE_FILE)).split("\\").join("/");
-  const manifestPath = join(dir, RELEASE_FILE);
-  if (!existsSync(manifestPath)) {
+  const bytes = readShipped(join(dir, RELEASE_FILE), file);
+  if (!bytes) {
     throw new UsageError(`${file} does not exist`, {
       hint: "pass a release folder, such as releases/2.4.1",
     });
   }
-  const bytes = readFileSync(manifestPath);
   const manifest = readManifest(bytes, file);
-  const signaturePath = join(dir, SIGNATURE_FILE);
-  if (!existsSync(signaturePath)) {
+  const signature = readShipped(join(dir, SIGNATURE_FILE), `${file}.asc`);
+  if (!signature) {
     throw new RefusedError(`is not signed: ${file}.asc does not exist`, {
       where: { file },
       hint: `sign it: pinline sign ${relative(process.cwd(), dir) || "."} --key <private key file>`,
@@ -70,7 +85,7 @@ export async function verifyRelease(input: {
   try {
     signatures = await verifyBytes({
       bytes,
-      armoredSignature: readFileSync(signaturePath, "utf8"),
+      armoredSignature: signature.toString("utf8"),
       keyring: keys,
       threshold,
       now,
@@ -81,6 +96,7 @@ export async function verifyRelease(input: {
     }
     throw error;
   }
+  const files = signatures.ok ? verifyShippedFiles(dir, manifest) : [];
   const artifacts = input.artifactsDir
     ? await verifyArtifacts({ manifest, artifactsDir: resolve(input.artifactsDir) })
     : input.fetch
@@ -91,22 +107,119 @@ export async function verifyRelease(input: {
       a.verdict === "invalid" ||
       (a.verdict === "missing" && manifest.components[a.component]?.required !== false),
   );
-  const ok = signatures.ok && badArtifact === undefined;
+  const badFile = files.find((f) => f.verdict === "invalid");
+  const ok = signatures.ok && badFile === undefined && badArtifact === undefined;
   const summary = !signatures.ok
     ? signatures.reason
-    : badArtifact
-      ? `component ${badArtifact.component} (${badArtifact.path}): ${badArtifact.reason}`
-      : `${signatures.reason}${artifacts ? `; ${describeArtifacts(artifacts)}` : ""}`;
+    : badFile
+      ? `${badFile.file} ${badFile.reason}: what the signed manifest lists is not what would run`
+      : badArtifact
+        ? `component ${badArtifact.component} (${badArtifact.path}): ${badArtifact.reason}`
+        : `${signatures.reason}; ${describeFiles(files)}${artifacts ? `; ${describeArtifacts(artifacts)}` : ""}`;
   return {
     file,
     version: manifest.version,
     thresholdFrom: from,
     signatures,
+    files,
     ...(artifacts ? { artifacts } : {}),
     keyProblems: problems,
     ok,
     summary,
+    manifest,
   };
+}
+
+/**
+ * What the migration runner asks before it runs a release's files: the release must verify
+ * (signatures, threshold, file hashes), and the sha256 of each file in its verified manifest.
+ * Throws RefusedError naming the release and the reason.
+ */
+export function releaseVerifier(
+  root: string,
+  now?: Date,
+): (folder: string) => Promise<ReadonlyMap<string, string>> {
+  return async (folder) => {
+    const result = await verifyRelease({
+      root,
+      releaseDir: join(root, "releases", folder),
+      ...(now ? { now } : {}),
+    });
+    if (!result.ok) {
+      throw new RefusedError(`release ${result.version} does not verify: ${result.summary}`, {
+        where: { file: result.file },
+        hint: `nothing was run; see pinline verify releases/${folder}`,
+      });
+    }
+    const database = result.manifest.database;
+    return new Map(
+      [...(database?.migrations ?? []), ...(database?.rollback ?? [])].map((e) => [
+        e.file,
+        e.sha256.toLowerCase(),
+      ]),
+    );
+  };
+}
+
+/**
+ * Each migration and rollback file against the sha256 the signed manifest lists: read only as
+ * a regular file in the release folder (a link, FIFO or device is invalid and never read).
+ */
+export function verifyShippedFiles(dir: string, manifest: ReleaseManifest): ShippedFileVerdict[] {
+  const entries = [
+    ...(manifest.database?.migrations ?? []),
+    ...(manifest.database?.rollback ?? []),
+  ];
+  return entries.map(({ file, sha256 }): ShippedFileVerdict => {
+    const verdict = (ok: boolean, reason: string): ShippedFileVerdict => ({
+      file,
+      sha256,
+      verdict: ok ? "valid" : "invalid",
+      reason,
+    });
+    if (typeof file !== "string" || !SHIPPED_PATH.test(file)) {
+      return verdict(false, "is not a path in migrations/ or rollback/");
+    }
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readRegularFile(join(dir, file));
+    } catch (error) {
+      if (error instanceof IrregularFileError)
+        return verdict(false, `is ${error.kind}, not a regular file`);
+      throw error;
+    }
+    if (bytes === undefined) return verdict(false, "does not exist");
+    const digest = shippedFileDigest(bytes);
+    return digest === String(sha256).toLowerCase()
+      ? verdict(true, "matches")
+      : verdict(
+          false,
+          `differs: the manifest lists sha256 ${sha256}, the file hashes to ${digest}`,
+        );
+  });
+}
+
+const SHIPPED_PATH = /^(migrations|rollback)\/[^/\\]+\.sql$/;
+
+function describeFiles(files: readonly ShippedFileVerdict[]): string {
+  return files.length === 0
+    ? "no SQL files listed"
+    : `${files.length} SQL file${files.length === 1 ? "" : "s"} match${files.length === 1 ? "es" : ""} the manifest`;
+}
+
+/** A regular file's bytes, undefined when missing; a link, FIFO or device is refused unread. */
+function readShipped(path: string, file: string): Buffer | undefined {
+  try {
+    return readRegularFile(path);
+  } catch (error) {
+    if (error instanceof IrregularFileError) {
+      throw new RefusedError(`is ${error.kind}, not a regular file: pinline never reads it`, {
+        where: { file },
+        hint: "commit the file itself",
+      });
+    }
+    throw error;
+  }
 }
 
 function describeArtifacts(artifacts: readonly ArtifactVerdict[]): string {

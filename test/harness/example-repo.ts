@@ -54,12 +54,13 @@ export interface Run {
 /** Runs the committed CLI bundle, as `npx pinline` does. */
 export function runPinline(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Run {
   const result = spawnSync(process.execPath, [join(repoRoot, "dist/cli.js"), ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     encoding: "utf8",
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

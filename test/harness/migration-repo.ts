@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { shippedFileDigest } from "../../src/repo/shipped-file-digest.js";
 import { repoRoot } from "./example-repo.js";
 
 /** A release of a test repository: its migrations and rollbacks, by file name, in order. */
@@ -34,18 +35,21 @@ export function migrationRepo(releases: readonly TestRelease[]): string {
         "channel: stable",
         'releaseDate: "2024-01-01T00:00:00Z"',
         "components:",
-        `  backend: { version: "${release.version}", artifact: "test", sha256: "${"0".repeat(64)}", size: 0 }`,
+        `  backend: { version: "${release.version}", artifact: "ghcr.io/acme/test:${release.version}", sha256: "${"0".repeat(64)}", size: 0 }`,
         "database:",
         ...(release.from ? [`  from: "${release.from}"`] : []),
-        `  migrations: [${Object.keys(release.migrations)
-          .map((m) => `migrations/${m}`)
-          .join(", ")}]`,
-        `  rollback: [${Object.keys(release.rollback)
-          .map((r) => `rollback/${r}`)
-          .join(", ")}]`,
+        `  migrations: [${listed("migrations", release.migrations)}]`,
+        `  rollback: [${listed("rollback", release.rollback)}]`,
         "",
       ].join("\n"),
     );
   }
   return root;
+}
+
+/** A manifest list: each file with the sha256 of the text written for it. */
+function listed(folder: string, files: Record<string, string>): string {
+  return Object.entries(files)
+    .map(([name, sql]) => `{ file: ${folder}/${name}, sha256: "${shippedFileDigest(sql)}" }`)
+    .join(", ");
 }

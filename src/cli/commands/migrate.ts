@@ -37,11 +37,16 @@ export function migrateCommand(io: Io): Command {
         positiveInteger,
       ),
     )
+    .option(
+      "--unsigned",
+      "run releases whose signatures do not verify (development only): files are still checked against their manifest's sha256",
+    )
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(
       async (options: {
         release: string;
+        unsigned?: boolean;
         databaseUrl?: string;
         environment?: string;
         dryRun?: boolean;
@@ -66,6 +71,12 @@ export function migrateCommand(io: Io): Command {
           );
         // Loaded on use, like the other verbs that need more than validate does (pg here).
         const { migrate } = await import("../../db/run-migration.js");
+        const { releaseVerifier } = await import("../../trust/verify-release.js");
+        if (options.unsigned) {
+          io.err(
+            "pinline migrate: warning: --unsigned: signatures are not checked, only each file against its manifest's sha256\n",
+          );
+        }
         const result = await migrate({
           root,
           target,
@@ -78,6 +89,7 @@ export function migrateCommand(io: Io): Command {
             ? { statementTimeoutMs: options.statementTimeout }
             : {}),
           appliedBy: process.env.GITHUB_ACTOR ?? process.env.USER ?? "pinline",
+          ...(options.unsigned ? {} : { verifyRelease: releaseVerifier(root) }),
           ...(options.json ? {} : { onProgress: (event) => io.err(`  ${event.message}\n`) }),
         });
         if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);

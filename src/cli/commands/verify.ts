@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { UsageError } from "../../core/errors.js";
 import { type Io, jsonOption, resolveRoot, rootOption, table } from "../io.js";
 
 export function verifyCommand(io: Io): Command {
@@ -14,14 +15,20 @@ export function verifyCommand(io: Io): Command {
     .action(
       async (
         releaseDir: string,
-        options: { artifacts?: string; root?: string; json?: boolean },
+        options: { artifacts?: string; fetch?: boolean; root?: string; json?: boolean },
       ) => {
         const root = resolveRoot(options);
+        if (options.artifacts && options.fetch) {
+          throw new UsageError("--artifacts and --fetch both name where the components come from", {
+            hint: "pass one: --artifacts <dir> for local copies, --fetch to download them",
+          });
+        }
         const { verifyRelease } = await import("../../trust/verify-release.js");
         const result = await verifyRelease({
           root,
           releaseDir,
           ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
+          ...(options.fetch ? { fetch: true } : {}),
         });
         process.exitCode = result.ok ? 0 : 1;
         if (options.json) {
@@ -43,6 +50,20 @@ export function verifyCommand(io: Io): Command {
             ]),
           ]),
         );
+        if (result.files.length > 0) {
+          io.out("\n");
+          io.out(
+            table([
+              ["", "file", "sha256", "reason"],
+              ...result.files.map((f) => [
+                f.verdict === "valid" ? "✓" : "✗",
+                f.file,
+                `${f.sha256.slice(0, 12)}…`,
+                f.reason,
+              ]),
+            ]),
+          );
+        }
         if (result.artifacts) {
           io.out("\n");
           io.out(
