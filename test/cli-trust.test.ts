@@ -25,7 +25,7 @@ describe("pinline verify", () => {
   it("trusts the example release 2.4.1: two good signatures from the two example keys", () => {
     const run = runPinline(["verify", "releases/2.4.1"]);
     expect(run.stdout.split("\n")[0]).toBe(
-      "releases/2.4.1/release.yaml: verified: 2 of 2 required signatures from distinct trusted keys",
+      "releases/2.4.1/release.yaml: verified: 2 of 2 required signatures from distinct trusted keys; 4 SQL files match the manifest",
     );
     expect(run.stdout).toContain("threshold 2 (from policies/production.yaml)");
     expect(run.stdout).toContain(`✓  ${FPR_1}  CM Diagnostics example release manager 1`);
@@ -126,7 +126,7 @@ describe("pinline sign", () => {
     // The nightly only reaches pre-production, whose policy wants 1 signature.
     const verified = runPinline(["verify", "releases/2.5.0-nightly.20240315"], { cwd: root });
     expect(verified.stdout.split("\n")[0]).toBe(
-      "releases/2.5.0-nightly.20240315/release.yaml: verified: 1 of 1 required signature from distinct trusted keys",
+      "releases/2.5.0-nightly.20240315/release.yaml: verified: 1 of 1 required signature from distinct trusted keys; 2 SQL files match the manifest",
     );
   });
 });
@@ -201,6 +201,21 @@ describe("pinline release create", () => {
     expect(created.code).toBe(0);
     const manifest = readFileSync(join(root, "releases/2.4.2/release.yaml"), "utf8");
     expect(manifest).toContain('from: "2.4.1"');
+
+    // The artifacts' local file names stand where the published ones belong until replaced.
+    const scaffolded = runPinline(["validate"], { cwd: root });
+    expect(scaffolded.stdout).toMatch(/error: artifact "backend-2\.4\.2\.tar" is a bare file name/);
+    expect(scaffolded.stdout).toMatch(
+      /error: artifact "frontend-2\.4\.2\.tgz" is a bare file name/,
+    );
+    edit(root, "releases/2.4.2/release.yaml", (t) =>
+      t
+        .replace('"backend-2.4.2.tar"', '"ghcr.io/acme/backend:2.4.2"')
+        .replace(
+          '"frontend-2.4.2.tgz"',
+          '"https://downloads.cm-diagnostics.example.com/frontend-2.4.2.tgz"',
+        ),
+    );
 
     const validated = runPinline(["validate"], { cwd: root });
     expect(validated.stdout.split("\n").filter((l) => l.includes(": error: "))).toEqual([

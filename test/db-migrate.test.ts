@@ -11,6 +11,8 @@ import {
   type MigrationResult,
   migrate,
 } from "../src/db/run-migration.js";
+import { hashRelease } from "../src/repo/hash-release.js";
+import { shippedFileDigest } from "../src/repo/shipped-file-digest.js";
 import { copyExample, edit, removeCopies, replaceOnce, repoRoot } from "./harness/example-repo.js";
 import {
   catalogSnapshot,
@@ -75,8 +77,8 @@ function withRelease260(
   for (const [name, sql] of Object.entries(rollback))
     writeFileSync(join(dir, "rollback", name), sql);
   const list = (folder: string, files: Record<string, string>) =>
-    `[${Object.keys(files)
-      .map((f) => `${folder}/${f}`)
+    `[${Object.entries(files)
+      .map(([f, sql]) => `{ file: ${folder}/${f}, sha256: "${shippedFileDigest(sql)}" }`)
       .join(", ")}]`;
   writeFileSync(
     join(dir, "release.yaml"),
@@ -393,6 +395,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     );
 
     edit(root, "releases/2.6.0/migrations/2.6.0_2_severity_rank.sql", replaceOnce("= nope", "= 1"));
+    await hashRelease({ root, releaseDir: join(root, "releases/2.6.0") }); // the fix is listed
     const resumed = await migrate({ root, target: "2.6.0", databaseUrl: url });
     expect(resumed.steps.map((s) => [s.file, s.status])).toEqual([
       ["migrations/2.6.0_1_audit_log.sql", "skipped"],

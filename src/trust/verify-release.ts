@@ -115,7 +115,11 @@ export async function verifyRelease(input: {
       ? `${badFile.file} ${badFile.reason}: what the signed manifest lists is not what would run`
       : badArtifact
         ? `component ${badArtifact.component} (${badArtifact.path}): ${badArtifact.reason}`
-        : `${signatures.reason}; ${describeFiles(files)}${artifacts ? `; ${describeArtifacts(artifacts)}` : ""}`;
+        : [
+            signatures.reason,
+            ...(files.length > 0 ? [describeFiles(files)] : []),
+            ...(artifacts ? [describeArtifacts(artifacts)] : []),
+          ].join("; ");
   return {
     file,
     version: manifest.version,
@@ -202,9 +206,7 @@ export function verifyShippedFiles(dir: string, manifest: ReleaseManifest): Ship
 const SHIPPED_PATH = /^(migrations|rollback)\/[^/\\]+\.sql$/;
 
 function describeFiles(files: readonly ShippedFileVerdict[]): string {
-  return files.length === 0
-    ? "no SQL files listed"
-    : `${files.length} SQL file${files.length === 1 ? "" : "s"} match${files.length === 1 ? "es" : ""} the manifest`;
+  return `${files.length} SQL file${files.length === 1 ? "" : "s"} match${files.length === 1 ? "es" : ""} the manifest`;
 }
 
 /** A regular file's bytes, undefined when missing; a link, FIFO or device is refused unread. */
