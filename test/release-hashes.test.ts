@@ -87,10 +87,32 @@ describe("validate holds the manifest to the files it ships", () => {
     rmSync(outside, { recursive: true, force: true });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
-      `${M241}:1:1: error: is a symbolic link, not a regular file: a release ships regular files only`,
+      `${M241}:1:1: error: is a symbolic link, not a regular file, so pinline does not read it (a release ships regular files only: commit the file itself, not a link to it)`,
     );
     expect(run.stdout).toContain(
       "releases/2.4.1/rollback/2.4.1-2.4.0_2_drop_ml_score.sql:1:1: error: is a FIFO (named pipe), not a regular file",
+    );
+  });
+
+  it("refuses a policy that is a link out of the repository: validate and verify both say so", () => {
+    const root = copyExample();
+    const outside = mkdtempSync(join(tmpdir(), "pinline-outside-"));
+    writeFileSync(
+      join(outside, "lenient.yaml"),
+      readFileSync(join(root, "policies/production.yaml")),
+    );
+    rmSync(join(root, "policies/production.yaml"));
+    symlinkSync(join(outside, "lenient.yaml"), join(root, "policies/production.yaml"));
+    const validated = runPinline(["validate", "--root", root]);
+    const verified = runPinline(["verify", "releases/2.4.1", "--root", root], { cwd: root });
+    rmSync(outside, { recursive: true, force: true });
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toContain(
+      "policies/production.yaml:1:1: error: is a symbolic link, not a regular file",
+    );
+    expect(verified.code).not.toBe(0);
+    expect(verified.stderr).toContain(
+      "policies/production.yaml:1:1: verify refuses to judge with a policy, rollout or pin that does not validate: is a symbolic link, not a regular file",
     );
   });
 

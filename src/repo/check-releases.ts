@@ -141,7 +141,7 @@ function checkFolder(release: ReleaseFolder): Finding[] {
         "file",
         { file: `${base}/${file}`, line: 1, column: 1 },
         irregularReason(kind),
-        "commit the file itself in the release folder (git add the content, not a link)",
+        "a release ships regular files only: commit the file itself, not a link to it",
       ),
     );
   }

@@ -29,7 +29,7 @@ export function irregularKind(entry: Dirent | Stats): string | undefined {
 
 /** The refusal for an entry that is not a regular file, as a sentence without the file name. */
 export function irregularReason(kind: string): string {
-  return `is ${kind}, not a regular file: a release ships regular files only, and pinline never reads what this points to`;
+  return `is ${kind}, not a regular file, so pinline does not read it`;
 }
 
 export class IrregularFileError extends Error {
