@@ -7,7 +7,8 @@ import { actionRoot, maskLines } from "./shared/workspace.js";
 /**
  * actions/sign: signs releases/<version>/release.yaml with the key from a secret and adds the
  * signature to release.yaml.asc. The key and passphrase are masked line by line before anything
- * else runs, so no log line can show them.
+ * else runs, so no log line can show them. A signer whose key keys/ does not trust still signs,
+ * with a warning annotation and a warning in the summary.
  */
 async function run(): Promise<void> {
   const armoredPrivateKey = core.getInput("private-key", { required: true });
@@ -25,8 +26,10 @@ async function run(): Promise<void> {
   core.setOutput("signature-file", signed.file);
   core.setOutput("signatures", signed.signatures);
   core.setOutput("signer", signed.signer.fingerprint);
-  await core.summary
-    .addHeading("pinline sign", 2)
+  for (const warning of signed.warnings) core.warning(warning, { title: "pinline sign" });
+  const summary = core.summary.addHeading("pinline sign", 2);
+  for (const warning of signed.warnings) summary.addRaw(`> [!WARNING]\n> ${warning}\n\n`);
+  await summary
     .addTable([
       [
         { data: "signature file", header: true },

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
 import { renderVerificationSummary } from "../notify/verification-summary.js";
+import { describeKeyringProblem } from "../trust/keyring.js";
 import { verifyRelease } from "../trust/verify-release.js";
 import { actionRoot, actionWorkspace } from "./shared/workspace.js";
 
@@ -21,8 +22,13 @@ async function run(): Promise<void> {
   core.setOutput("ok", result.ok);
   core.setOutput("valid-signatures", result.signatures.validKeys.length);
   core.setOutput("threshold", result.signatures.threshold);
-  for (const problem of result.keyProblems)
-    core.warning(`${problem.file}: ${problem.reason}`, { file: problem.file });
+  for (const problem of result.keyProblems) {
+    const annotate = problem.severity === "error" ? core.error : core.warning;
+    annotate(describeKeyringProblem(problem), {
+      file: problem.file,
+      ...(problem.line !== undefined ? { startLine: problem.line } : {}),
+    });
+  }
   await core.summary.addRaw(renderVerificationSummary(result), true).write();
   if (!result.ok) {
     core.error(result.summary, { title: "pinline verify", file: result.file, startLine: 1 });

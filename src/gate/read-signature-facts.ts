@@ -9,7 +9,7 @@ import type { SignatureFacts } from "../core/gates/gate-input.js";
 import type { ReleaseManifest } from "../core/schema-types.js";
 import { RELEASE_FILE, SIGNATURE_FILE } from "../repo/layout.js";
 import { parseYaml } from "../repo/parse-yaml.js";
-import { loadKeyring } from "../trust/keyring.js";
+import { describeKeyringProblem, keyringErrors, loadKeyring } from "../trust/keyring.js";
 import { verifyBytes } from "../trust/verify-manifest.js";
 import { verifyShippedFiles } from "../trust/verify-release.js";
 
@@ -51,6 +51,11 @@ export async function readSignatureFacts(input: {
   const { keys, problems } = await loadKeyring(join(input.root, "keys"), (path) =>
     relative(input.root, path).split("\\").join("/"),
   );
+  const keyErrors = keyringErrors(problems);
+  if (keyErrors.length > 0) {
+    // keys/ on the base branch is not sound: no signature counts against it (fail closed).
+    return { validSigners: [], problems: keyErrors.map(describeKeyringProblem) };
+  }
   try {
     const bytes = readFileSync(manifest);
     const shipped = differingFiles(join(input.root, input.folder), bytes, input.folder);
@@ -74,7 +79,7 @@ export async function readSignatureFacts(input: {
       .map((s) => `${s.userId ?? s.keyFingerprint ?? s.signingKeyId}: ${s.reason}`);
     return {
       validSigners,
-      problems: [...invalid, ...problems.map((p) => `${p.file} ${p.reason}`)],
+      problems: [...invalid, ...problems.map(describeKeyringProblem)],
     };
   } catch (error) {
     if (error instanceof PinlineError) {

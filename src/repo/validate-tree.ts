@@ -1,5 +1,6 @@
 import { buildCatalog } from "./catalog.js";
 import { checkEnvironments } from "./check-environments.js";
+import { checkKeys } from "./check-keys.js";
 import { checkPolicies } from "./check-policies.js";
 import { checkReleases } from "./check-releases.js";
 import { checkRollout } from "./check-rollout.js";
@@ -37,6 +38,7 @@ export async function validateTree(
     ...checkRollout(tree.rollout, tree.environments.length, catalog),
     ...checkEnvironments(tree.environments, catalog, tree.rollout !== undefined),
     ...checkSignatures(tree.releases, tree.policies, catalog),
+    ...checkKeys(root),
   ]);
   return {
     root,

@@ -1,6 +1,12 @@
 import * as openpgp from "openpgp";
 import { beforeAll, describe, expect, it } from "vitest";
-import { algorithmProblem, checkSignerKey, describeKey, TRUST_CONFIG } from "./key-policy.js";
+import {
+  algorithmProblem,
+  checkSignerKey,
+  describeKey,
+  findSubkeyProblem,
+  TRUST_CONFIG,
+} from "./key-policy.js";
 
 const { enums } = openpgp;
 
@@ -143,5 +149,70 @@ describe("checkSignerKey", () => {
     expect(await checkSignerKey(plain.publicKey, new Date("2023-12-01T00:00:00Z"))).toBe(
       "was created on 2024-01-01T00:00:00Z, after 2023-12-01T00:00:00Z",
     );
+  });
+});
+
+describe("findSubkeyProblem", () => {
+  const DAY = 24 * 3600;
+  let withSubkeys: Awaited<ReturnType<typeof makeKey>>;
+  beforeAll(async () => {
+    withSubkeys = await openpgp.generateKey({
+      userIDs: [{ name: "sam", email: "sam@example.org" }],
+      date: CREATED,
+      subkeys: [{ sign: true, keyExpirationTime: 30 * DAY }, { sign: true }, {}],
+      format: "object",
+    });
+  });
+  const subkey = (key: openpgp.PublicKey | openpgp.PrivateKey, index: number) =>
+    key.subkeys[index] as openpgp.Subkey;
+
+  it("accepts a signing subkey within its validity", async () => {
+    const key = withSubkeys.publicKey;
+    expect(
+      await findSubkeyProblem(subkey(key, 0), new Date("2024-01-15T00:00:00Z")),
+    ).toBeUndefined();
+    expect(await findSubkeyProblem(subkey(key, 1), LATER)).toBeUndefined();
+  });
+
+  it("says when a subkey expired, and refuses one not yet created", async () => {
+    expect(await findSubkeyProblem(subkey(withSubkeys.publicKey, 0), LATER)).toEqual({
+      kind: "expired",
+      reason: "expired on 2024-01-31",
+    });
+    expect(
+      await findSubkeyProblem(subkey(withSubkeys.publicKey, 1), new Date("2023-12-01T00:00:00Z")),
+    ).toMatchObject({ kind: "not-yet-created" });
+  });
+
+  it("refuses an encryption subkey as a signer", async () => {
+    expect(await findSubkeyProblem(subkey(withSubkeys.publicKey, 2), LATER)).toEqual({
+      kind: "no-signing-key",
+      reason: "is not allowed to sign (its key flags say so)",
+    });
+  });
+
+  it("says when a subkey was revoked: a retired one from its date, a compromised one always", async () => {
+    const revokeSubkey = async (flag: openpgp.enums.reasonForRevocation) => {
+      const copy = await openpgp.readPrivateKey({ armoredKey: withSubkeys.privateKey.armor() });
+      copy.subkeys[1] = await subkey(copy, 1).revoke(
+        copy.keyPacket as openpgp.SecretKeyPacket,
+        { flag },
+        REVOKED,
+      );
+      return subkey(copy.toPublic(), 1);
+    };
+    const before = new Date("2024-01-15T00:00:00Z");
+    const retired = await revokeSubkey(enums.reasonForRevocation.keyRetired);
+    expect(await findSubkeyProblem(retired, before)).toBeUndefined();
+    expect(await findSubkeyProblem(retired, LATER)).toMatchObject({
+      kind: "revoked",
+      reason: "was revoked on 2024-02-01 (key retired)",
+    });
+    const compromised = await revokeSubkey(enums.reasonForRevocation.keyCompromised);
+    expect(await findSubkeyProblem(compromised, before)).toMatchObject({
+      kind: "revoked",
+      reason: "was revoked on 2024-02-01 (key compromised)",
+      revocation: { hard: true },
+    });
   });
 });

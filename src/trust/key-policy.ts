@@ -30,7 +30,7 @@ export const TRUST_FULL_CONFIG: openpgp.Config = { ...openpgp.config, ...TRUST_C
  * For reading revocations only: every cryptographically valid revocation counts, whatever its
  * hash, so that a revocation is never ignored for being old-fashioned (ignoring it fails open).
  */
-const REVOCATION_CONFIG: openpgp.Config = {
+export const REVOCATION_CONFIG: openpgp.Config = {
   ...TRUST_FULL_CONFIG,
   rejectHashAlgorithms: new Set(),
   rejectMessageHashAlgorithms: new Set(),
@@ -232,6 +232,18 @@ export async function describeKey(key: openpgp.PublicKey): Promise<KeyDescriptio
   };
 }
 
+/**
+ * When `key` has a valid self-signature, but none made by `at`: the date of the newest one.
+ * Undefined when it had one at `at`, or has none at all (expiryOf says so).
+ */
+async function selfSignatureAfter(key: openpgp.PublicKey, at: Date): Promise<Date | undefined> {
+  const primaryUser = (date: Date) =>
+    key.getPrimaryUser(date, undefined, TRUST_FULL_CONFIG).catch(() => undefined);
+  if (await primaryUser(at)) return undefined;
+  const created = (await primaryUser(ANY_TIME))?.selfCertification.created;
+  return created && created > at ? created : undefined;
+}
+
 function signsData(binding: openpgp.SignaturePacket): boolean {
   const flags = binding.keyFlags?.[0];
   return flags !== undefined && (flags & enums.keyFlags.signData) !== 0;
@@ -273,6 +285,13 @@ export async function findKeyProblem(
   if (expires !== "never" && expires <= at) {
     return { kind: "expired", reason: `expired on ${formatDay(expires)}` };
   }
+  const unsigned = await selfSignatureAfter(key, at);
+  if (unsigned) {
+    return {
+      kind: "no-valid-self-signature",
+      reason: `had no self-signature yet: its self-signature is dated ${formatInstant(unsigned)}, after ${formatInstant(at)} (gpg replaces a key's self-signature when its expiry changes: keep the earlier copy of the key in keys/ beside the new one, or sign the release again)`,
+    };
+  }
   for (const subkey of key.subkeys) {
     const binding = await subkey.verify(at, TRUST_FULL_CONFIG).catch(() => undefined);
     if (!binding || !signsData(binding)) continue;
@@ -290,6 +309,84 @@ export async function findKeyProblem(
     return { kind: "no-signing-key", reason: "has no signing-capable key" };
   }
   return undefined;
+}
+
+/**
+ * What keeps `subkey` from having made a signature at `at`, or undefined when nothing does:
+ * created later, revoked (a hard revocation whatever its date, a soft one from its date), no
+ * valid binding signature, expired, not allowed to sign, or a refused algorithm. Reasons read
+ * after "subkey 0123…": "expired on 2026-01-16".
+ */
+export async function findSubkeyProblem(
+  subkey: openpgp.Subkey,
+  at: Date,
+): Promise<KeyProblem | undefined> {
+  const created = subkey.getCreationTime();
+  if (created > at) {
+    return {
+      kind: "not-yet-created",
+      reason: `was created on ${formatInstant(created)}, after ${formatInstant(at)}`,
+    };
+  }
+  const revocation = await subkeyRevocation(subkey);
+  if (revocation && revokedAt(revocation, at)) {
+    return {
+      kind: "revoked",
+      reason: `was revoked on ${formatDay(revocation.date)} (${revocation.reason})`,
+      revocation,
+    };
+  }
+  const binding = await bindingAt(subkey, at);
+  if (!binding) return { kind: "no-valid-self-signature", reason: await unboundReason(subkey) };
+  const expires = await subkey.getExpirationTime(at, TRUST_FULL_CONFIG);
+  if (expires instanceof Date && expires <= at) {
+    return { kind: "expired", reason: `expired on ${formatDay(expires)}` };
+  }
+  if (!signsData(binding)) {
+    return { kind: "no-signing-key", reason: "is not allowed to sign (its key flags say so)" };
+  }
+  const algorithm = algorithmProblem(subkey.getAlgorithmInfo());
+  return algorithm ? { kind: "algorithm", reason: algorithm } : undefined;
+}
+
+/** Why a subkey had no valid binding at a date: none made yet, or none pinline accepts. */
+async function unboundReason(subkey: openpgp.Subkey): Promise<string> {
+  const later = await bindingAt(subkey, ANY_TIME);
+  if (later?.created) {
+    return `was not yet bound to its primary key: its binding signature is dated ${formatInstant(later.created)}, after the signature (gpg replaces a subkey's binding signature when its expiry changes, and openpgp keeps only the newest: sign the release again)`;
+  }
+  return "had no valid binding signature from its primary key (binding signatures made with SHA-1 or weaker are not accepted)";
+}
+
+/**
+ * The newest binding signature in force at `at` (at any time with ANY_TIME), expiry aside:
+ * openpgp's Subkey.verify also refuses an expired or revoked subkey, which findSubkeyProblem
+ * says in its own words.
+ */
+async function bindingAt(
+  subkey: openpgp.Subkey,
+  at: Date,
+): Promise<openpgp.SignaturePacket | undefined> {
+  const primary = subkey.mainKey.keyPacket;
+  let latest: openpgp.SignaturePacket | undefined;
+  for (const signature of subkey.bindingSignatures) {
+    const valid = await signature
+      .verify(
+        primary,
+        enums.signature.subkeyBinding,
+        { key: primary, bind: subkey.keyPacket },
+        at,
+        false,
+        TRUST_FULL_CONFIG,
+      )
+      .then(
+        () => true,
+        // made by another key, damaged, made with a refused hash, or not yet made at `at`
+        () => false,
+      );
+    if (valid && (!latest || (signature.created ?? 0) >= (latest.created ?? 0))) latest = signature;
+  }
+  return latest;
 }
 
 /**

@@ -1,9 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as openpgp from "openpgp";
+import type * as openpgp from "openpgp";
 import { InvalidValueError, RefusedError, UsageError } from "../core/errors.js";
 import { checkSignerKey, describeKey, type KeyDescription } from "./key-policy.js";
-import { loadKeyring } from "./keyring.js";
+import {
+  assembleKeyring,
+  describeKeyringProblem,
+  type KeyringProblem,
+  keyringErrors,
+  loadKeyring,
+  readKeyFile,
+  type TrustedKey,
+} from "./keyring.js";
 
 export interface ListedKey extends KeyDescription {
   file: string;
@@ -17,7 +25,7 @@ export async function listKeys(
   now: Date = new Date(),
 ): Promise<{
   keys: ListedKey[];
-  problems: { file: string; reason: string }[];
+  problems: KeyringProblem[];
 }> {
   const keyring = await loadKeyring(join(root, "keys"));
   const keys: ListedKey[] = [];
@@ -48,25 +56,7 @@ export async function addKey(input: { root: string; file: string; now?: Date }):
   } catch (cause) {
     throw new UsageError(`cannot read ${input.file}: ${(cause as Error).message}`);
   }
-  if (/-----BEGIN PGP PRIVATE KEY BLOCK-----/.test(armored)) {
-    throw new RefusedError(`${input.file} holds a PRIVATE key: keys/ holds public keys only`, {
-      hint: "export the public half: gpg --armor --export <fingerprint>",
-    });
-  }
-  let keys: openpgp.Key[];
-  try {
-    keys = await openpgp.readKeys({ armoredKeys: armored });
-  } catch (cause) {
-    throw new InvalidValueError(
-      `${input.file} is not an ASCII-armored OpenPGP public key: ${(cause as Error).message}`,
-    );
-  }
-  if (keys.length !== 1) {
-    throw new RefusedError(
-      `${input.file} holds ${keys.length} keys: add one signer's key at a time`,
-    );
-  }
-  const key = keys[0] as openpgp.PublicKey;
+  const key = await readOneKey(armored, input.file);
   const description = await describeKey(key);
   const problem = await checkSignerKey(key, now);
   if (problem) {
@@ -91,6 +81,28 @@ export async function addKey(input: { root: string; file: string; now?: Date }):
   writeFileSync(temporary, key.armor());
   renameSync(temporary, target);
   return { added: true, file: `keys/${name}`, key: description };
+}
+
+/**
+ * The one public key of a file given to `keys add`, read whole: every block, with every
+ * revocation certificate in it applied (so a revoked key is refused, not added). Refuses private
+ * keys, unreadable blocks and files with no key or several.
+ */
+async function readOneKey(armored: string, file: string): Promise<openpgp.PublicKey> {
+  const contents = await readKeyFile(armored);
+  if (contents.privateKeyAt !== undefined) {
+    throw new RefusedError(
+      `${file}:${contents.privateKeyAt} holds a PRIVATE key: keys/ holds public keys only`,
+      { hint: "export the public half: gpg --armor --export <fingerprint>" },
+    );
+  }
+  const { keys, problems } = await assembleKeyring([{ file, contents }]);
+  const [error] = keyringErrors(problems);
+  if (error) throw new InvalidValueError(describeKeyringProblem(error));
+  if (keys.length !== 1) {
+    throw new RefusedError(`${file} holds ${keys.length} keys: add one signer's key at a time`);
+  }
+  return (keys[0] as TrustedKey).key;
 }
 
 /** "alice-1d01c253" from alice@example.com and the fingerprint's last 8 digits. */

@@ -60,11 +60,11 @@ async function sign(
 
 /**
  * A signature packet made by hand, for what openpgp.sign will not make: a SHA-1 hash, or a
- * signature by an expired key. openpgp's declarations type SignaturePacket.sign with a
+ * signature by an expired key or subkey. openpgp's declarations type SignaturePacket.sign with a
  * Uint8Array and no config; it takes the literal data packet and a full config.
  */
 async function signByHand(
-  key: openpgp.PrivateKey,
+  key: openpgp.PrivateKey | openpgp.Subkey,
   options: { date: Date; hash: openpgp.enums.hash },
 ): Promise<string> {
   const [literal] = (await openpgp.createMessage({ binary: MANIFEST })).packets;
@@ -107,20 +107,32 @@ let compromised: TestKey;
 let superseded: TestKey;
 let nistKey: TestKey;
 let rsa1024: TestKey;
+let expiringSubkey: TestKey;
 
 beforeAll(async () => {
-  [alice, bob, impostor, twoSubkeys, expiring, compromised, superseded, nistKey, rsa1024] =
-    await Promise.all([
-      makeKey("alice"),
-      makeKey("bob"),
-      makeKey("alice"), // same user ID as alice, different key
-      makeKey("carol", { subkeys: [{ sign: true }, { sign: true }] }),
-      makeKey("dave", { keyExpirationTime: THIRTY_DAYS }),
-      makeKey("erin"),
-      makeKey("frank"),
-      makeKey("grace", { type: "ecc", curve: "nistP256" }),
-      makeKey("heidi", { type: "rsa", rsaBits: 1024, config: { minRSABits: 1024 } }),
-    ]);
+  [
+    alice,
+    bob,
+    impostor,
+    twoSubkeys,
+    expiring,
+    compromised,
+    superseded,
+    nistKey,
+    rsa1024,
+    expiringSubkey,
+  ] = await Promise.all([
+    makeKey("alice"),
+    makeKey("bob"),
+    makeKey("alice"), // same user ID as alice, different key
+    makeKey("carol", { subkeys: [{ sign: true }, { sign: true }] }),
+    makeKey("dave", { keyExpirationTime: THIRTY_DAYS }),
+    makeKey("erin"),
+    makeKey("frank"),
+    makeKey("grace", { type: "ecc", curve: "nistP256" }),
+    makeKey("heidi", { type: "rsa", rsaBits: 1024, config: { minRSABits: 1024 } }),
+    makeKey("ivan", { subkeys: [{ sign: true, keyExpirationTime: THIRTY_DAYS }] }),
+  ]);
 });
 
 async function revoke(key: TestKey, flag: openpgp.enums.reasonForRevocation, text?: string) {
@@ -368,8 +380,54 @@ describe("verifyBytes: dates, expiry and revocation", () => {
     const result = await verify(armored, [{ ...twoSubkeys, publicKey: copy.toPublic() }]);
     expect(result.ok).toBe(false);
     expect(result.signatures[0]?.reason).toBe(
-      `signing subkey ${first.getKeyID().toHex().toUpperCase()} was revoked on 2024-02-01 (key compromised), which voids its signatures whatever their date`,
+      `signed by subkey ${first.getKeyID().toHex().toUpperCase()}, which was revoked on 2024-02-01 (key compromised): a hard revocation voids its signatures whatever their date`,
     );
+  });
+
+  it("refuses a signature made by a retired subkey after its revocation, and accepts one made before", async () => {
+    const copy = await openpgp.readPrivateKey({ armoredKey: twoSubkeys.privateKey.armor() });
+    const [first] = copy.subkeys;
+    if (!first) throw new Error("no subkey");
+    const older = await sign(copy, { date: BEFORE_REVOCATION, signingKeyIDs: [first.getKeyID()] });
+    const newer = await sign(copy, { date: SIGNED, signingKeyIDs: [first.getKeyID()] });
+    copy.subkeys[0] = await first.revoke(
+      copy.keyPacket as openpgp.SecretKeyPacket,
+      { flag: enums.reasonForRevocation.keyRetired, string: "moved to a token" },
+      REVOKED,
+    );
+    const keyring = [{ ...twoSubkeys, publicKey: copy.toPublic() }];
+    const before = await verify(older, keyring);
+    expect(before.signatures[0]?.reason).toBe("good signature");
+    expect(before.ok).toBe(true);
+    const after = await verify(newer, keyring);
+    expect(after.ok).toBe(false);
+    expect(after.signatures[0]?.reason).toBe(
+      `signed by subkey ${first.getKeyID().toHex().toUpperCase()}, which was revoked on 2024-02-01 (key retired: moved to a token), before the signature was made on 2024-03-01T00:00:00Z`,
+    );
+  });
+
+  it("refuses a signature made by a subkey after it expired, and accepts one made before", async () => {
+    const [subkey] = expiringSubkey.privateKey.subkeys;
+    if (!subkey) throw new Error("no subkey");
+    const id = subkey.getKeyID().toHex().toUpperCase();
+    const before = await verify(
+      await sign(expiringSubkey.privateKey, {
+        date: BEFORE_REVOCATION,
+        signingKeyIDs: [subkey.getKeyID()],
+      }),
+      [expiringSubkey],
+    );
+    expect(before.signatures[0]).toMatchObject({ signingKeyId: id, reason: "good signature" });
+    const after = await verify(
+      await signByHand(subkey, { date: SIGNED, hash: enums.hash.sha256 }),
+      [expiringSubkey],
+    );
+    expect(after.ok).toBe(false);
+    expect(after.signatures[0]).toMatchObject({
+      keyFingerprint: expiringSubkey.fingerprint,
+      signingKeyId: id,
+      reason: `signed by subkey ${id}, which expired on 2024-01-31, before the signature was made on 2024-03-01T00:00:00Z`,
+    });
   });
 
   it("accepts a superseded key's signatures made before the revocation and refuses later ones", async () => {

@@ -8,7 +8,10 @@
  * - only binary signatures: a text-mode signature would ignore a CRLF conversion;
  * - a signature dated more than MAX_CLOCK_SKEW_MS after `now` is refused;
  * - hard revocations void every signature, soft ones (superseded, retired) only those made from
- *   their date, read from the revocation signatures themselves;
+ *   their date, read from the revocation signatures themselves — the primary key's and the
+ *   signing subkey's;
+ * - a subkey that had expired, or was not yet created, when the signature was made is named
+ *   with its dates;
  * - MD5/RIPEMD-160/SHA-1 hashes, DSA, ElGamal and RSA under 2048 bits are refused.
  *
  * A signature is valid only when both openpgp and these checks accept it.
@@ -17,12 +20,10 @@ import * as openpgp from "openpgp";
 import { InvalidValueError } from "../core/errors.js";
 import {
   findKeyProblem,
-  formatDay,
+  findSubkeyProblem,
   formatInstant,
   hexId,
   type KeyProblem,
-  revokedAt,
-  subkeyRevocation,
   TRUST_CONFIG,
   TRUST_FULL_CONFIG,
 } from "./key-policy.js";
@@ -261,12 +262,18 @@ async function policyRefusal(
     return `made with ${name}, a hash algorithm that is not accepted (SHA-256 or stronger is required)`;
   }
   const keyProblem = await findKeyProblem(trusted.key, created);
-  if (keyProblem) return describeKeyProblem(trusted.fingerprint, keyProblem, created);
-  const [signingKey] = trusted.key.getKeys(packet.issuerKeyID);
-  if (signingKey && signingKey !== trusted.key) {
-    return subkeyRefusal(signingKey as openpgp.Subkey, created);
+  // The primary key's revocation or expiry comes first; "no signing-capable key" last, since
+  // the signing subkey's own problem says why it is not.
+  if (keyProblem && keyProblem.kind !== "no-signing-key") {
+    return describeKeyProblem(trusted.fingerprint, keyProblem, created);
   }
-  return undefined;
+  const [signingKey] = trusted.key.getKeys(packet.issuerKeyID);
+  const subkey =
+    signingKey && signingKey !== trusted.key
+      ? await subkeyRefusal(signingKey as openpgp.Subkey, created)
+      : undefined;
+  if (subkey) return subkey;
+  return keyProblem ? describeKeyProblem(trusted.fingerprint, keyProblem, created) : undefined;
 }
 
 /** An enum value's name; openpgp's enums are plain objects, without TypeScript's reverse map. */
@@ -291,14 +298,21 @@ function describeKeyProblem(fingerprint: string, problem: KeyProblem, signed: Da
 }
 
 async function subkeyRefusal(subkey: openpgp.Subkey, signed: Date): Promise<string | undefined> {
-  const id = `signing subkey ${hexId(subkey.getKeyID())}`;
-  const revocation = await subkeyRevocation(subkey);
-  if (revocation && revokedAt(revocation, signed)) {
-    return revocation.hard
-      ? `${id} was revoked on ${formatDay(revocation.date)} (${revocation.reason}), which voids its signatures whatever their date`
-      : `${id} was revoked on ${formatDay(revocation.date)} (${revocation.reason}), before this signature was made on ${formatInstant(signed)}`;
+  const problem = await findSubkeyProblem(subkey, signed);
+  if (!problem) return undefined;
+  const by = `signed by subkey ${hexId(subkey.getKeyID())}, which ${problem.reason}`;
+  switch (problem.kind) {
+    case "revoked":
+      return problem.revocation?.hard
+        ? `${by}: a hard revocation voids its signatures whatever their date`
+        : `${by}, before the signature was made on ${formatInstant(signed)}`;
+    case "expired":
+      return `${by}, before the signature was made on ${formatInstant(signed)}`;
+    case "algorithm":
+      return `signed by subkey ${hexId(subkey.getKeyID())}: ${problem.reason}`;
+    default:
+      return by;
   }
-  return undefined;
 }
 
 /** openpgp's refusals, in words a release manager can act on. */

@@ -13,7 +13,12 @@ import { IrregularFileError, readRegularFile } from "../repo/read-regular-file.j
 import { refuseBrokenGovernance } from "../repo/require-sound-governance.js";
 import { shippedFileDigest } from "../repo/shipped-file-digest.js";
 import { fetchArtifacts } from "./fetch-artifacts.js";
-import { loadKeyring } from "./keyring.js";
+import {
+  describeKeyringProblem,
+  type KeyringProblem,
+  keyringErrors,
+  loadKeyring,
+} from "./keyring.js";
 import { type ArtifactVerdict, verifyArtifacts } from "./verify-artifacts.js";
 import { type VerifyResult, verifyBytes } from "./verify-manifest.js";
 
@@ -39,7 +44,7 @@ export interface ReleaseVerification {
   /** Present when artifacts were checked. */
   artifacts?: ArtifactVerdict[];
   /** Keys in keys/ that could not be used, and why. */
-  keyProblems: { file: string; reason: string }[];
+  keyProblems: KeyringProblem[];
   ok: boolean;
   /** One sentence: why it passed, or the first reason it did not (without the file name). */
   summary: string;
@@ -108,18 +113,23 @@ export async function verifyRelease(input: {
       (a.verdict === "missing" && manifest.components[a.component]?.required !== false),
   );
   const badFile = files.find((f) => f.verdict === "invalid");
-  const ok = signatures.ok && badFile === undefined && badArtifact === undefined;
-  const summary = !signatures.ok
-    ? signatures.reason
-    : badFile
-      ? `${badFile.file} ${badFile.reason}: what the signed manifest lists is not what would run`
-      : badArtifact
-        ? `component ${badArtifact.component} (${badArtifact.path}): ${badArtifact.reason}`
-        : [
-            signatures.reason,
-            ...(files.length > 0 ? [describeFiles(files)] : []),
-            ...(artifacts ? [describeArtifacts(artifacts)] : []),
-          ].join("; ");
+  // keys/ holding a private key, a block that does not parse or a stray revocation is not the
+  // keyring its reviewers approved: nothing verifies against it (fail closed).
+  const [keyError] = keyringErrors(problems);
+  const ok = !keyError && signatures.ok && badFile === undefined && badArtifact === undefined;
+  const summary = keyError
+    ? `keys/ cannot be trusted as it stands: ${describeKeyringProblem(keyError)}`
+    : !signatures.ok
+      ? signatures.reason
+      : badFile
+        ? `${badFile.file} ${badFile.reason}: what the signed manifest lists is not what would run`
+        : badArtifact
+          ? `component ${badArtifact.component} (${badArtifact.path}): ${badArtifact.reason}`
+          : [
+              signatures.reason,
+              ...(files.length > 0 ? [describeFiles(files)] : []),
+              ...(artifacts ? [describeArtifacts(artifacts)] : []),
+            ].join("; ");
   return {
     file,
     version: manifest.version,

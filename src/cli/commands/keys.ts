@@ -24,13 +24,18 @@ export function keysCommand(io: Io): Command {
     });
   keys
     .command("list")
-    .description("fingerprints, user ids, expiry and revocation of the keys in keys/")
+    .description(
+      "fingerprints, user ids, expiry and revocation of the keys in keys/; exits 1 when keys/ holds a private key or a block that cannot be used",
+    )
     .addOption(rootOption())
     .addOption(jsonOption())
     .action(async (options: { root?: string; json?: boolean }) => {
       const { listKeys } = await import("../../trust/manage-keys.js");
       const { formatDay } = await import("../../trust/key-policy.js");
+      const { describeKeyringProblem, keyringErrors } = await import("../../trust/keyring.js");
       const listed = await listKeys(resolveRoot(options));
+      // keys/ that holds a private key, an unreadable block or a stray revocation is broken.
+      process.exitCode = keyringErrors(listed.problems).length > 0 ? 1 : 0;
       if (options.json) {
         io.out(`${JSON.stringify(listed, null, 2)}\n`);
         return;
@@ -50,7 +55,7 @@ export function keysCommand(io: Io): Command {
         ]),
       );
       for (const problem of listed.problems)
-        io.err(`pinline: warning: ${problem.file}: ${problem.reason}\n`);
+        io.err(`pinline: ${problem.severity}: ${describeKeyringProblem(problem)}\n`);
     });
   return keys;
 }

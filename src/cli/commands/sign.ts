@@ -29,6 +29,7 @@ export function signCommand(io: Io): Command {
           armoredPrivateKey,
           ...(passphrase !== undefined ? { passphrase } : {}),
         });
+        for (const warning of signed.warnings) io.err(`pinline: warning: ${warning}\n`);
         if (options.json) io.out(`${JSON.stringify({ ok: true, ...signed }, null, 2)}\n`);
         else io.out(`signed: ${signed.file} now holds ${plural(signed.signatures, "signature")}\n`);
       },

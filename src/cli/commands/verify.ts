@@ -80,8 +80,9 @@ export function verifyCommand(io: Io): Command {
             ]),
           );
         }
+        const { describeKeyringProblem } = await import("../../trust/keyring.js");
         for (const problem of result.keyProblems) {
-          io.err(`pinline: warning: ${problem.file}: ${problem.reason}\n`);
+          io.err(`pinline: ${problem.severity}: ${describeKeyringProblem(problem)}\n`);
         }
       },
     );
