@@ -70,7 +70,9 @@ const cases: Case[] = [
   {
     name: "refuses a listed migration that does not exist",
     prepare: (r) => rmSync(join(r, "releases/2.4.1/migrations/2.4.0-2.4.1.sql")),
-    expected: [`${R241}:34:15: error: migrations/2.4.0-2.4.1.sql does not exist in releases/2.4.1/`],
+    expected: [
+      `${R241}:34:15: error: migrations/2.4.0-2.4.1.sql does not exist in releases/2.4.1/`,
+    ],
   },
   {
     name: "refuses an SQL file that the manifest does not list",
@@ -84,7 +86,11 @@ const cases: Case[] = [
     name: "refuses a migration without its rollback",
     prepare: (r) => {
       rmSync(join(r, "releases/2.4.1/rollback/2.4.1-2.4.0_2_drop_ml_score.sql"));
-      edit(r, R241, replaceOnce(/^ {4}- \{ file: rollback\/2\.4\.1-2\.4\.0_2_drop_ml_score\.sql.*\n/m, ""));
+      edit(
+        r,
+        R241,
+        replaceOnce(/^ {4}- \{ file: rollback\/2\.4\.1-2\.4\.0_2_drop_ml_score\.sql.*\n/m, ""),
+      );
     },
     expected: [`${R241}:37:5: error: 2.4.1 has 2 migrations but 1 rollback script`],
   },
@@ -94,7 +100,8 @@ const cases: Case[] = [
       edit(r, "releases/2.5.0-beta.3/release.yaml", (t) => {
         // Swap the two entries, each with its own sha256: only the order is wrong.
         const first = /^ {4}- \{ file: rollback\/2\.5\.0-beta\.3-2\.4\.1_1_.*$/m.exec(t)?.[0] ?? "";
-        const second = /^ {4}- \{ file: rollback\/2\.5\.0-beta\.3-2\.4\.1_2_.*$/m.exec(t)?.[0] ?? "";
+        const second =
+          /^ {4}- \{ file: rollback\/2\.5\.0-beta\.3-2\.4\.1_2_.*$/m.exec(t)?.[0] ?? "";
         return t.replace(first, "SWAP").replace(second, first).replace("SWAP", second);
       }),
     expected: [

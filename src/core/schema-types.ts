@@ -323,7 +323,7 @@ export interface DatabaseConnection {
 }
 export interface DeploySettings {
   /**
-   * Shell command that applies the pin; ${version} and ${traffic} are substituted.
+   * The command that applies the pin, run without a shell: split into arguments as a shell would, with ${version}, ${traffic}, ${environment} and ${components.<name>.artifact|version} substituted inside them. Operators, redirections, $VAR, $(...), backticks, globs and line breaks are refused (put them in a script).
    */
   command: string;
 }

@@ -25,9 +25,11 @@ import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { ALREADY_IN_PROGRESS, acquireDeployLock } from "./deploy-lock.js";
 import type { DeployReport, HealthMeasurement, StepName, StepRecord } from "./deploy-report.js";
 import { commitRevert, openRevert, type RevertRequest } from "./open-revert.js";
+import { requireRanBefore } from "./revert-environment.js";
 import {
   buildDeployArguments,
-  type DeployVariables,
+  deployVariables,
+  requireRunnableCommand,
   runDeployCommand,
 } from "./run-deploy-command.js";
 
@@ -67,7 +69,13 @@ export interface DeployInput {
  * an action's cold start within 3x of bare node).
  */
 async function migrate(input: MigrateInput): Promise<MigrationResult> {
-  return (await import("../db/run-migration.js")).migrate(input);
+  const [db, trust] = await Promise.all([
+    import("../db/run-migration.js"),
+    import("../trust/verify-release.js"),
+  ]);
+  // Every release whose files a deploy runs — forward, or rolled back — must verify, not only
+  // the target: an intermediate release's SQL runs too (DESIGN §6, what is signed is what runs).
+  return db.migrate({ ...input, verifyRelease: trust.releaseVerifier(input.root) });
 }
 
 async function verifyRelease(
@@ -129,24 +137,6 @@ function governing(policies: readonly Policy[]): Policy {
     rollback: policies.find((p) => p.rollback)?.rollback,
     canary: policies.find((p) => p.canary)?.canary,
   };
-}
-
-function deployVariables(
-  pin: EnvironmentPin,
-  manifest: ReleaseManifest,
-  version: string,
-): DeployVariables {
-  const variables: DeployVariables = {
-    version,
-    traffic: String(pin.traffic ?? 100),
-    environment: pin.name,
-  };
-  for (const [name, component] of Object.entries(manifest.components)) {
-    if (!component) continue;
-    variables[`components.${name}.artifact`] = component.artifact;
-    variables[`components.${name}.version`] = component.version;
-  }
-  return variables;
 }
 
 function metricsSourceFor(pin: EnvironmentPin): MetricsSource | undefined {
@@ -285,9 +275,17 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployRepor
       `${file} pins ${to}, but releases/${to} does not exist or does not validate`,
     );
   }
+  // Refused before anything runs: a rollback target the environment never ran, and a
+  // deploy.command that cannot run (validate's analysis) — a command that can never run must
+  // never migrate a database.
+  if (input.previous !== undefined) {
+    const { root, environment, previous: version } = input;
+    await requireRanBefore({ root, environment, catalog, current: to, version });
+  }
   const from =
     input.previous ?? (await previousPinVersion(input.root, input.environment, to)) ?? to;
   const previousManifest = releaseOf(catalog, from);
+  requireRunnableCommand(catalog, input.environment, [manifest, previousManifest]);
   const policies = policiesOf(catalog, input.environment);
   const context: Context = {
     input,

@@ -1,54 +1,67 @@
 /**
- * The apply step (DESIGN §2 step 4): the pin's `deploy.command`, split into arguments the way a
- * shell would split the text written in YAML, then `${version}`, `${traffic}` and
- * `${components.<name>.artifact|version}` substituted INSIDE those arguments — a value never
- * becomes a second argument, an operator or a command. No shell runs: pipes, `&&`, redirections
- * and globs are refused (wrap them in a script). Output is streamed to the log line by line.
+ * The apply step (DESIGN §2 step 4): the pin's `deploy.command`, split into arguments and
+ * substituted by core/analyze-deploy-command.ts — the analysis `pinline validate` reports with,
+ * so a command validate passes is one this runs, and one it refuses is refused here too. No
+ * shell runs. Output is streamed to the log line by line.
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { parse } from "shell-quote";
-import { InvalidValueError, PinlineError } from "../core/errors.js";
+import {
+  analyzeDeployCommand,
+  type DeployVariables,
+  deployVariables,
+} from "../core/analyze-deploy-command.js";
+import { InvalidValueError, PinlineError, UsageError } from "../core/errors.js";
+import type { ReleaseManifest } from "../core/schema-types.js";
+import { type Catalog, requirePin } from "../repo/catalog.js";
+import { checkDeployCommand } from "../repo/check-environments.js";
+import { formatFinding } from "../repo/findings.js";
 
-export type DeployVariables = Record<string, string>;
-
-const VARIABLE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+export type { DeployVariables } from "../core/analyze-deploy-command.js";
+export { deployVariables };
 
 /** The command's arguments with the variables substituted; throws for what needs a shell. */
 export function buildDeployArguments(command: string, variables: DeployVariables): string[] {
-  const unknown = new Set<string>();
-  const tokens = parse(command, (name: string) => {
-    if (!VARIABLE.test(name) || !Object.hasOwn(variables, name)) {
-      unknown.add(name);
-      return "";
-    }
-    return variables[name] as string;
-  });
-  if (unknown.size > 0) {
-    throw new InvalidValueError(
-      `deploy.command uses ${[...unknown].map((n) => `\${${n}}`).join(", ")}, which pinline does not set`,
+  const { args, problems } = analyzeDeployCommand(command, variables);
+  const [first, ...more] = problems;
+  if (first) {
+    const also = more.length > 0 ? `; also: ${more.map((p) => p.message).join("; ")}` : "";
+    throw new InvalidValueError(`${first.message}${also}`, { hint: first.hint });
+  }
+  return args ?? [];
+}
+
+/**
+ * Refuses, before anything runs, a deploy.command that cannot run for the version being
+ * deployed or for the one a failed deploy would apply again: the findings `pinline validate`
+ * reports, at the command's file:line:col (UsageError: the configuration cannot be used).
+ */
+export function requireRunnableCommand(
+  catalog: Catalog,
+  environment: string,
+  manifests: readonly (ReleaseManifest | undefined)[],
+): void {
+  const document = catalog.environments.get(environment);
+  const { file } = requirePin(catalog, environment);
+  const [deployed] = manifests;
+  const checked = new Set<string>();
+  for (const manifest of manifests) {
+    if (!manifest || !document || checked.has(manifest.version)) continue;
+    checked.add(manifest.version);
+    const [first, ...more] = checkDeployCommand(document, manifest).filter(
+      (finding) => finding.severity === "error",
+    );
+    if (!first) continue;
+    const purpose = manifest === deployed ? "" : ` for the rollback to ${manifest.version}`;
+    const also = more.length > 0 ? `; also ${more.map(formatFinding).join("; ")}` : "";
+    throw new UsageError(
+      `deploy ${environment} refuses to start: ${file}'s deploy.command cannot run${purpose}, so nothing was verified, backed up or migrated: ${first.message}${also}`,
       {
-        hint: `available: ${Object.keys(variables)
-          .map((n) => `\${${n}}`)
-          .join(", ")}`,
+        where: { file: first.file, line: first.line, column: first.column },
+        hint: `${first.hint ?? "fix deploy.command"}; pinline validate lists every problem`,
       },
     );
   }
-  const args: string[] = [];
-  for (const token of tokens) {
-    if (typeof token === "string") {
-      args.push(token);
-      continue;
-    }
-    const what = "op" in token ? `"${token.op}"` : "comment" in token ? "a comment" : "a pattern";
-    throw new InvalidValueError(
-      `deploy.command contains ${what}, which needs a shell; pinline runs the command without one`,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the variable as written in YAML
-      { hint: "put the pipeline in a script and call the script with ${version} as an argument" },
-    );
-  }
-  if (args.length === 0) throw new InvalidValueError("deploy.command is empty");
-  return args;
 }
 
 export interface CommandResult {

@@ -1,6 +1,7 @@
+import { analyzeDeployCommand, deployVariables } from "../core/analyze-deploy-command.js";
 import { entryMayBlock } from "../core/blocked-versions.js";
 import { channelReceives, mergeCustomChannels, releaseChannelsFor } from "../core/channels.js";
-import type { EnvironmentPin, Policy } from "../core/schema-types.js";
+import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
 import { tryParseVersion } from "../core/version.js";
 import type { Catalog } from "./catalog.js";
 import { error, type Finding, warning } from "./findings.js";
@@ -8,9 +9,32 @@ import type { NamedDocument } from "./load-tree.js";
 import type { PathSegment } from "./parse-yaml.js";
 
 /**
+ * The pin's deploy.command, read as the deploy reads it (core/analyze-deploy-command.ts): one
+ * error per problem, at the command in the YAML. Placeholders are checked against what a deploy
+ * of `manifest` sets; without the manifest (the pin names no release, reported on its own), the
+ * components' placeholders are not judged.
+ */
+export function checkDeployCommand(
+  environment: Pick<NamedDocument<EnvironmentPin>, "yaml" | "data">,
+  manifest: ReleaseManifest | undefined,
+): Finding[] {
+  const { yaml, data } = environment;
+  const command = data?.deploy?.command;
+  if (!yaml || !data || command === undefined) return [];
+  const variables = deployVariables(data, manifest, manifest?.version ?? data.version);
+  const problems = analyzeDeployCommand(command, variables).problems.filter(
+    (problem) => manifest !== undefined || !problem.placeholder?.startsWith("components."),
+  );
+  if (problems.length === 0) return [];
+  const where = yaml.at(["deploy", "command"]);
+  return problems.map((problem) => error("deploy-command", where, problem.message, problem.hint));
+}
+
+/**
  * Checks each pin against the tree: its name is its file, its stage is in the rollout, its
- * version is a release its channel receives, a policy governs it, and that policy allows its
- * channel. A pinned version that a policy now blocks is a warning: the pin already runs it.
+ * version is a release its channel receives, a policy governs it, that policy allows its
+ * channel, and its deploy.command runs without a shell. A pinned version that a policy now
+ * blocks is a warning: the pin already runs it.
  */
 export function checkEnvironments(
   environments: readonly NamedDocument<EnvironmentPin>[],
@@ -61,6 +85,8 @@ export function checkEnvironments(
         `pin one of: ${[...catalog.releases.keys()].slice(-5).join(", ")}`,
       );
     }
+
+    findings.push(...checkDeployCommand(environment, release?.folder.data));
 
     const policies = catalog.policiesFor(environment.name);
     if (policies.length === 0 && catalog.allPoliciesRead) {

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { notJudgedLocally } from "../../promote/local-rules.js";
 import { connectGitHub, type Io, jsonOption, repoOption, resolveRoot, rootOption } from "../io.js";
 
 export function deployCommand(io: Io): Command {
@@ -9,7 +10,7 @@ export function deployCommand(io: Io): Command {
     .argument("<environment>", "the environment, such as production-canary")
     .option(
       "--previous <version>",
-      "the version to roll back to (default: the pin's previous version in git)",
+      "the version to roll back to, one the environment ran before (default: the pin's previous version in git)",
     )
     .option("--github", "report a GitHub deployment and open the revert PR there (GITHUB_TOKEN)")
     .addOption(repoOption())
@@ -46,13 +47,26 @@ export function revertCommand(io: Io): Command {
   return new Command("revert")
     .description("open the PR that restores the environment's previous pin (a manual rollback)")
     .argument("<environment>", "the environment, such as production-canary")
-    .option("--to <version>", "the version to restore (default: the pin's previous version in git)")
+    .option(
+      "--to <version>",
+      "the version to restore: one the environment ran among its last rollback.keepVersions versions (default: the newest of them)",
+    )
     .option("--reason <text>", "why, for the PR body", "manual rollback")
-    .option("--local", "commit the revert in the local checkout instead of opening a PR")
+    .option(
+      "--local",
+      "commit the revert in the local checkout instead of opening a PR, if the policy allows it (below)",
+    )
     .option("--base <branch>", "the branch the PR targets", "main")
     .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
+    .addHelpText(
+      "after",
+      `\nWith --local there is no gate, so the gate's rules judge the revert first, as pinline plan
+does offline; a failing rule refuses it (exit 1) and says what to do. Not judged, because a
+checkout cannot answer them (a revert needs no soak, stage order or window):
+  ${notJudgedLocally()}\n`,
+    )
     .action(
       async (
         environment: string,
@@ -68,13 +82,12 @@ export function revertCommand(io: Io): Command {
       ) => {
         const root = resolveRoot(options);
         const { revertEnvironment } = await import("../../deploy/revert-environment.js");
-        const forge = options.local ? undefined : await connectGitHub(io, root, options.repo);
         const result = await revertEnvironment({
           root,
           environment,
           to: options.to,
           reason: options.reason,
-          forge,
+          connect: options.local ? undefined : () => connectGitHub(io, root, options.repo),
           base: options.base,
         });
         if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { notJudgedLocally } from "../../promote/local-rules.js";
 import { connectGitHub, type Io, jsonOption, repoOption, resolveRoot, rootOption } from "../io.js";
 
 export function promoteCommand(io: Io): Command {
@@ -6,7 +7,10 @@ export function promoteCommand(io: Io): Command {
     .description("open (or update) the promotion PR that moves an environment's pin to a version")
     .argument("<environment>", "the environment, such as production-canary")
     .argument("<version>", "the version to promote to, such as 2.4.1")
-    .option("--local", "commit the pin change in the local checkout instead of opening a PR")
+    .option(
+      "--local",
+      "commit the pin change in the local checkout instead of opening a PR, if the policy allows it (below)",
+    )
     .option("--base <branch>", "the branch the PR targets", "main")
     .option(
       "--retry",
@@ -15,6 +19,13 @@ export function promoteCommand(io: Io): Command {
     .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
+    .addHelpText(
+      "after",
+      `\nWith --local there is no gate, so the gate's rules judge the change first, as pinline plan
+does offline; a failing rule refuses it (exit 1) and says what to do. Not judged, because a
+checkout cannot answer them:
+  ${notJudgedLocally()}\n`,
+    )
     .action(
       async (
         environment: string,
@@ -30,8 +41,9 @@ export function promoteCommand(io: Io): Command {
       ) => {
         const root = resolveRoot(options);
         if (options.local) {
-          const { commitPromotion } = await import("../../promote/commit-promotion.js");
-          const result = await commitPromotion({
+          const { promoteLocally } = await import("../../promote/commit-promotion.js");
+          const { describeJudgement } = await import("../../promote/judge-locally.js");
+          const result = await promoteLocally({
             root,
             environment,
             version,
@@ -40,7 +52,7 @@ export function promoteCommand(io: Io): Command {
           if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
           else
             io.out(
-              `${result.file}: ${result.from} → ${result.to} (commit ${result.commit.slice(0, 7)})\n`,
+              `${result.file}: ${result.from} → ${result.to} (commit ${result.commit.slice(0, 7)})\n${describeJudgement(result)}\n`,
             );
           return;
         }
