@@ -20,6 +20,7 @@ import { publicKeyPin } from "../src/feed/feed-client.js";
 import { type ChannelIndex, channelIndexPath, feedTargets } from "../src/feed/feed-targets.js";
 import { generateFeedKeys } from "../src/feed/keys.js";
 import { loadTree } from "../src/repo/load-tree.js";
+import { signRelease } from "../src/trust/sign-release.js";
 import { makeCertificates, opensslPin, type TestCertificates } from "./harness/certificates.js";
 import {
   copyExample,
@@ -57,8 +58,22 @@ beforeAll(async () => {
   repo = copyExample();
   cpSync(join(repo, "releases/2.4.1"), join(repo, "releases/2.4.2"), { recursive: true });
   edit(repo, "releases/2.4.2/release.yaml", (text) =>
-    text.replaceAll("2.4.1", "2.4.2").replace("mandatory: true", "mandatory: false"),
+    text
+      .replaceAll('version: "2.4.1"', 'version: "2.4.2"')
+      .replace("mandatory: true", "mandatory: false"),
   );
+  // Signed by both example keys, as production's threshold asks: the feed lists only what verifies.
+  rmSync(join(repo, "releases/2.4.2/release.yaml.asc"));
+  for (const n of [1, 2]) {
+    await signRelease({
+      root: repo,
+      releaseDir: join(repo, "releases/2.4.2"),
+      armoredPrivateKey: readFileSync(
+        join(repoRoot, `examples/signing-keys/cm-diagnostics-example-${n}.private.asc`),
+        "utf8",
+      ),
+    });
+  }
   const targets = feedTargets(await loadTree(repo));
   for (const channel of ["stable", "beta", "early-access", "custom:acme"]) {
     const bytes = targets.get(channelIndexPath(channel));
@@ -161,6 +176,15 @@ describe("the update-check answer", () => {
     expect(() => answerUpdateCheck(index("stable"), "2.x")).toThrow(InvalidValueError);
   });
 });
+
+/** The hash-named file of a target in a feed folder: "manifests/<sha256>.2.4.1.yaml". */
+function targetFile(feed: string, path: string): string {
+  const timestamp = JSON.parse(readFileSync(join(feed, "metadata/timestamp.json"), "utf8"));
+  const version = timestamp.signed.meta["snapshot.json"].version as number;
+  const targets = JSON.parse(readFileSync(join(feed, `metadata/${version}.targets.json`), "utf8"));
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash + 1)}${targets.signed.targets[path].hashes.sha256}.${path.slice(slash + 1)}`;
+}
 
 /** Serves folders over http or https: /<name>/<file>. */
 function feedServer(
@@ -278,8 +302,8 @@ describe("pinline check", () => {
     const swapped = join(temp(), "feed");
     cpSync(feed, swapped, { recursive: true });
     writeFileSync(
-      join(swapped, "targets/manifests/2.4.1.yaml"),
-      readFileSync(join(swapped, "targets/manifests/2.4.0.yaml")),
+      join(swapped, "targets", targetFile(swapped, "manifests/2.4.1.yaml")),
+      readFileSync(join(swapped, "targets", targetFile(swapped, "manifests/2.4.0.yaml"))),
     );
     const mixed = await ask(await http.url("mixed", swapped), temp());
     expect(mixed.code).toBe(1);

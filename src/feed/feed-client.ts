@@ -1,8 +1,11 @@
 /**
  * Reading the feed as an installation does: tuf-js (npm's TUF client) refreshes the metadata from
  * a trusted root, and every channel index and manifest is checked against the signed targets
- * before it is used. The feed is a folder or an http(s) URL; over https the server's key can be
- * pinned and a client certificate presented (specification section 9.2).
+ * before it is used. With consistent snapshots (the root says so) tuf-js fetches
+ * `<version>.snapshot.json`, `<version>.targets.json` and each target under its hash
+ * (`channels/<sha256>.stable.json`, its default prefixTargetsWithHash) by itself. The feed is
+ * a folder or an http(s) URL; over https the server's key can be pinned and a client
+ * certificate presented (specification section 9.2).
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -16,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { BaseFetcher, type TargetFile, Updater } from "tuf-js";
 import { DownloadHTTPError } from "tuf-js/dist/error.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
-import { METADATA_DIR, TARGETS_DIR } from "./build-feed.js";
+import { METADATA_DIR, TARGETS_DIR, targetFileName } from "./feed-layout.js";
 import { type ChannelIndex, channelIndexPath, manifestPath } from "./feed-targets.js";
 
 /** How to reach the server of an https feed (or a pinline server). */
@@ -55,6 +58,23 @@ export interface VerifiedFeed {
   version(): number;
   readChannel(channel: string): Promise<ChannelIndex>;
   readManifest(version: string): Promise<Buffer>;
+  /**
+   * The file a target is published as under targets/ ("channels/<sha256>.stable.json" with
+   * consistent snapshots, else the path itself), from the verified targets metadata; undefined
+   * when the feed has no such target.
+   */
+  targetFile(path: string): string | undefined;
+  /** A target's verified bytes, by its path in the targets metadata ("channels/stable.json"). */
+  readTarget(path: string): Promise<Buffer>;
+  /** The version of the verified root metadata. */
+  rootVersion(): number;
+  /**
+   * The bytes of a top-level metadata file exactly as this refresh verified them, by the name a
+   * client asks for ("timestamp.json", "7.snapshot.json", "root.json", "3.root.json" for the
+   * verified root); undefined for any other name. What a server hands on must be what it
+   * verified, never what sits on disk after a later publication.
+   */
+  metadataFile(file: string): Buffer | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -73,6 +93,27 @@ function defaultCacheDir(base: string): string {
   const cacheHome = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
   const id = createHash("sha256").update(base).digest("hex").slice(0, 16);
   return join(cacheHome, "pinline", "feeds", id);
+}
+
+/**
+ * The top-level metadata as verified, by the names clients ask for: timestamp.json, the root
+ * (root.json and <version>.root.json), and snapshot and targets — versioned names when the
+ * feed uses consistent snapshots, plain ones otherwise.
+ */
+function verifiedMetadataFiles(
+  metadataDir: string,
+  consistent: boolean,
+  trusted: (role: string) => { signed: { version: number } },
+): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const role of ["timestamp", "snapshot", "targets", "root"]) {
+    const bytes = readFileSync(join(metadataDir, `${role}.json`));
+    const version = trusted(role).signed.version;
+    if (role === "timestamp") files.set("timestamp.json", bytes);
+    else if (role === "root") files.set("root.json", bytes).set(`${version}.root.json`, bytes);
+    else files.set(consistent ? `${version}.${role}.json` : `${role}.json`, bytes);
+  }
+  return files;
 }
 
 /** "sha256/AbC…=" or "AbC…=" → "AbC…=". */
@@ -246,13 +287,23 @@ export async function openFeed(source: FeedSource): Promise<VerifiedFeed> {
     }
   }
 
+  // What this refresh verified, read once: a later refresh on the same cache does not change it.
   const trusted = (role: string) =>
     JSON.parse(readFileSync(join(metadataDir, `${role}.json`), "utf8")) as {
-      signed: { version: number; targets?: Record<string, unknown> };
+      signed: {
+        version: number;
+        consistent_snapshot?: boolean;
+        targets?: Record<string, { hashes?: Record<string, string> }>;
+      };
     };
+  const targets = trusted("targets").signed.targets ?? {};
+  const timestampVersion = trusted("timestamp").signed.version;
+  const root = trusted("root").signed;
+  const consistent = root.consistent_snapshot === true;
+  const verifiedFiles = verifiedMetadataFiles(metadataDir, consistent, trusted);
   return {
     channels() {
-      return Object.keys(trusted("targets").signed.targets ?? {})
+      return Object.keys(targets)
         .filter((path) => path.startsWith(CHANNELS_PREFIX) && path.endsWith(".json"))
         .map((path) => path.slice(CHANNELS_PREFIX.length, -".json".length))
         .map((name) =>
@@ -261,7 +312,20 @@ export async function openFeed(source: FeedSource): Promise<VerifiedFeed> {
         .sort();
     },
     version() {
-      return trusted("timestamp").signed.version;
+      return timestampVersion;
+    },
+    rootVersion() {
+      return root.version;
+    },
+    metadataFile(file) {
+      return verifiedFiles.get(file);
+    },
+    readTarget(path) {
+      return download(path, () => new UsageError(`the feed has no target ${path}`));
+    },
+    targetFile(path) {
+      const hash = Object.hasOwn(targets, path) ? targets[path]?.hashes?.sha256 : undefined;
+      return hash ? targetFileName(path, hash, consistent) : undefined;
     },
     async readChannel(channel) {
       const bytes = await download(

@@ -14,6 +14,7 @@ import { compareVersions, type ParsedVersion } from "../core/version.js";
 import { buildCatalog } from "../repo/catalog.js";
 import { RELEASE_FILE } from "../repo/layout.js";
 import type { RepositoryTree } from "../repo/load-tree.js";
+import type { ReleaseSigner } from "./verify-feed-releases.js";
 
 /** The built-in update channels, in the order their indexes are written. */
 export const BUILT_IN_CHANNELS = ["stable", "beta", "early-access"] as const;
@@ -44,6 +45,12 @@ export interface FeedRelease {
     string,
     { version: string; artifact: string; size: number; sha256: string; required: boolean }
   >;
+  /**
+   * The keys whose signatures made the release count when the feed was built (primary
+   * fingerprints, as `pinline verify` prints them, and user ids): what an installation can show
+   * or pin. Empty in an answer computed from the repository itself, where nothing was verified.
+   */
+  signedBy: ReleaseSigner[];
 }
 
 /** A channel index, the JSON of channels/<channel>.json. */
@@ -98,6 +105,7 @@ interface Release {
   version: ParsedVersion;
   manifest: ReleaseManifest;
   bytes: Buffer;
+  signedBy: ReleaseSigner[];
 }
 
 /** The policies that govern installations on the channel. */
@@ -108,7 +116,7 @@ function policiesOfChannel(policies: readonly Policy[], channel: string): Policy
 }
 
 function toFeedRelease(release: Release, blockedVersions: readonly string[]): FeedRelease {
-  const { manifest, version, bytes } = release;
+  const { manifest, version, bytes, signedBy } = release;
   const components: FeedRelease["components"] = {};
   for (const [name, component] of Object.entries(manifest.components)) {
     if (!component) continue;
@@ -132,21 +140,29 @@ function toFeedRelease(release: Release, blockedVersions: readonly string[]): Fe
     downloadUrl: first?.artifact ?? null,
     manifest: { path: manifestPath(version.canonical), size: bytes.length, sha256: sha256(bytes) },
     components,
+    signedBy,
   };
 }
 
 /**
- * The feed's targets for a loaded tree: releases whose manifest passed its schema, each
- * manifest's bytes exactly as in git, and an index for stable, beta, early-access and every
- * custom channel any policy defines.
+ * The feed's targets for a loaded tree: each manifest's bytes exactly as in git, and an index
+ * for stable, beta, early-access and every custom channel any policy defines. With `verified`
+ * (verifyFeedReleases' signers), only the releases it names are listed, each with its signers;
+ * without it, every release whose manifest passed its schema (the unsigned answer from the
+ * repository, what a feed would say).
  */
-export function feedTargets(tree: RepositoryTree): FeedTargets {
+export function feedTargets(
+  tree: RepositoryTree,
+  verified?: ReadonlyMap<string, readonly ReleaseSigner[]>,
+): FeedTargets {
   const catalog = buildCatalog(tree);
   const releases: Release[] = [];
   for (const { folder, version } of catalog.releases.values()) {
     if (!folder.data) continue;
+    const signedBy = verified ? verified.get(version.canonical) : [];
+    if (!signedBy) continue;
     const bytes = readFileSync(join(tree.root, "releases", folder.folder, RELEASE_FILE));
-    releases.push({ version, manifest: folder.data, bytes });
+    releases.push({ version, manifest: folder.data, bytes, signedBy: [...signedBy] });
   }
   releases.sort((a, b) => compareVersions(b.version.canonical, a.version.canonical));
 

@@ -356,7 +356,9 @@ function buildServer(parts: {
       "/feed/metadata/:file",
       { onRequest: licensed },
       async (request, reply) =>
-        octets(reply, request.params.file).send(await files.metadata(request.params.file)),
+        octets(reply, request.params.file).send(
+          await files.metadata(request.params.file, watcher.snapshot),
+        ),
     );
     app.get<{ Params: { "*": string } }>(
       "/feed/targets/*",

@@ -2,16 +2,17 @@
  * GET /feed/metadata/<file> and /feed/targets/<path>: the feed folder's files, read-only, so that
  * a TUF client (`openFeed({feed: "https://server/feed"})`) verifies the feed itself through the
  * server's TLS, mutual TLS and license check. Only names from two closed sets are served: the
- * TUF metadata files, and the targets the verified channel indexes name — no path a request
- * makes up ever reaches the file system.
+ * TUF metadata files (root versions, timestamp, versioned snapshot and targets), and the target
+ * files the verified channel indexes name, under the hash-prefixed names the verified targets
+ * metadata gives them — no path a request makes up ever reaches the file system.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { METADATA_DIR, TARGETS_DIR } from "../feed/build-feed.js";
+import { METADATA_DIR, TARGETS_DIR } from "../feed/feed-layout.js";
 import { ApiError } from "./api-error.js";
 import type { FeedSnapshot } from "./feed-snapshot.js";
 
-/** root.json, 3.root.json, timestamp.json, snapshot.json, targets.json. */
+/** root.json, 3.root.json, timestamp.json, 7.snapshot.json, 7.targets.json (and plain names). */
 const METADATA_FILE = /^(?:[1-9][0-9]{0,8}\.)?(?:root|timestamp|snapshot|targets)\.json$/;
 
 function notFound(path: string): ApiError {
@@ -29,24 +30,42 @@ async function read(path: string, shown: string): Promise<Buffer> {
 }
 
 export class FeedFiles {
-  private paths: { snapshot: FeedSnapshot; allowed: Set<string> } | undefined;
+  private paths: { snapshot: FeedSnapshot; allowed: Map<string, string> } | undefined;
 
   constructor(private readonly folder: string) {}
 
-  /** A metadata file's bytes; ApiError 404 for any other name. */
-  metadata(file: string): Promise<Buffer> {
+  /**
+   * A metadata file's bytes: timestamp, snapshot, targets and the newest root exactly as the
+   * feed in service was verified (never newer files a refused or pending reload left on disk);
+   * an older root version from disk, which a client checks against the root it holds. ApiError
+   * 404 for any other name.
+   */
+  metadata(file: string, snapshot: FeedSnapshot): Promise<Buffer> {
     const shown = `${METADATA_DIR}/${file}`;
     if (!METADATA_FILE.test(file)) return Promise.reject(notFound(shown));
-    return read(join(this.folder, METADATA_DIR, file), shown);
+    const verified = snapshot.feed.metadataFile(file);
+    if (verified) return Promise.resolve(verified);
+    const olderRoot = /^([1-9][0-9]*)\.root\.json$/.exec(file);
+    if (olderRoot && Number(olderRoot[1]) < snapshot.feed.rootVersion()) {
+      return read(join(this.folder, METADATA_DIR, file), shown);
+    }
+    return Promise.reject(notFound(shown));
   }
 
-  /** A target's bytes, when the snapshot's channel indexes name it; ApiError 404 otherwise. */
+  /**
+   * A target file's bytes ("channels/<sha256>.stable.json"), when it is the file of a target the
+   * snapshot's channel indexes name, as the feed in service verified them; ApiError 404
+   * otherwise.
+   */
   target(path: string, snapshot: FeedSnapshot): Promise<Buffer> {
     if (this.paths?.snapshot !== snapshot) {
       this.paths = { snapshot, allowed: snapshot.targetPaths() };
     }
     const shown = `${TARGETS_DIR}/${path}`;
-    if (!this.paths.allowed.has(path)) return Promise.reject(notFound(shown));
-    return read(join(this.folder, TARGETS_DIR, ...path.split("/")), shown);
+    const target = this.paths.allowed.get(path);
+    if (target === undefined) return Promise.reject(notFound(shown));
+    return snapshot.feed.readTarget(target).catch(() => {
+      throw notFound(shown);
+    });
   }
 }

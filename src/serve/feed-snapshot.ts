@@ -81,14 +81,22 @@ export class FeedSnapshot {
     return bytes;
   }
 
-  /** The target paths the channel indexes name: what /feed/targets/ may serve. */
-  targetPaths(): Set<string> {
-    const paths = new Set<string>();
+  /**
+   * The files under targets/ of the targets the channel indexes name, as the verified targets
+   * metadata names them (hash-prefixed with consistent snapshots), each with the target's own
+   * path: what /feed/targets/ may serve.
+   */
+  targetPaths(): Map<string, string> {
+    const files = new Map<string, string>(); // file under targets/ → the target's path
+    const add = (path: string) => {
+      const file = this.feed.targetFile(path);
+      if (file) files.set(file, path);
+    };
     for (const [channel, index] of this.channels) {
-      paths.add(channelIndexPath(channel));
-      for (const release of index.releases) paths.add(manifestPath(release.version));
+      add(channelIndexPath(channel));
+      for (const release of index.releases) add(manifestPath(release.version));
     }
-    return paths;
+    return files;
   }
 }
 

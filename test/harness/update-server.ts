@@ -3,7 +3,15 @@
  * added on demand), `createUpdateServer` on a fresh database of the harness's PostgreSQL, and
  * clients for its JSON API and its event stream, over http or https.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
@@ -15,7 +23,8 @@ import {
   type UpdateServer,
   type UpdateServerOptions,
 } from "../../src/serve/create-server.js";
-import { copyExample } from "./example-repo.js";
+import { signRelease } from "../../src/trust/sign-release.js";
+import { copyExample, repoRoot } from "./example-repo.js";
 import { freshDatabase, type PostgresTarget } from "./postgres.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -86,12 +95,34 @@ export async function exampleFeed(): Promise<ExampleFeed> {
   addRelease(root, "2.4.2", { security: ["CVE-2024-2222 patched"] });
   const out = join(tempDir("pinline-serve-feed-"), "feed");
   const keys = generateFeedKeys();
+  await signNewReleases(root);
   await buildFeed({ root, out, keys });
   return {
     root,
     out,
-    rebuild: async () => (await buildFeed({ root, out, keys, previous: out })).version,
+    rebuild: async () => {
+      await signNewReleases(root); // the feed lists only releases that verify
+      return (await buildFeed({ root, out, keys, previous: out })).version;
+    },
   };
+}
+
+/** Signs, with both example keys, every release of `root` that has no signature file yet. */
+export async function signNewReleases(root: string): Promise<void> {
+  for (const version of readdirSync(join(root, "releases"))) {
+    const dir = join(root, "releases", version);
+    if (existsSync(join(dir, "release.yaml.asc"))) continue;
+    for (const n of [1, 2]) {
+      await signRelease({
+        root,
+        releaseDir: dir,
+        armoredPrivateKey: readFileSync(
+          join(repoRoot, `examples/signing-keys/cm-diagnostics-example-${n}.private.asc`),
+          "utf8",
+        ),
+      });
+    }
+  }
 }
 
 /** A server listening on a free port of 127.0.0.1, closed by cleanUp(). */
