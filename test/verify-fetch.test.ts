@@ -98,7 +98,9 @@ describe("pinline verify --fetch", () => {
     const root = await releaseAt("/moved");
     const run = await verifyFetch(root);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/✓ {2}frontend +https:\/\/127\.0\.0\.1:\d+\/moved +37 +[0-9a-f]{12}… {2}size \(37 bytes\) and sha256 match/);
+    expect(run.stdout).toMatch(
+      /✓ {2}frontend +https:\/\/127\.0\.0\.1:\d+\/moved +37 +[0-9a-f]{12}… {2}size \(37 bytes\) and sha256 match/,
+    );
     expect(run.stdout).toMatch(/backend .*not fetched: an image reference/);
     expect(run.stdout).toContain("1 artifact match");
   });

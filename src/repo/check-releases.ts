@@ -54,10 +54,15 @@ export function checkRelease(release: ReleaseFolder): Finding[] {
       );
     }
   }
+  const shipped = new Set(
+    [...(data.database?.migrations ?? []), ...(data.database?.rollback ?? [])].map((e) => e.file),
+  );
   for (const [name, component] of Object.entries(data.components)) {
     if (!component) continue;
     parseOr(component.version, (e) => finding(["components", name, "version"], e.message));
-    const artifactProblem = describeArtifactProblem(component.artifact);
+    const artifactProblem = shipped.has(component.artifact)
+      ? undefined // the component is a file the release itself ships, hashed above
+      : describeArtifactProblem(component.artifact);
     if (artifactProblem) {
       finding(
         ["components", name, "artifact"],
@@ -366,8 +371,8 @@ function checkSchemaRoots(releases: readonly ReleaseFolder[]): Finding[] {
 }
 
 /**
- * Where a component is fetched from must say where: an https (or http, oci) URL, or an image
- * reference with a registry or namespace and a tag or digest. A bare file name is what
+ * Where a component is fetched from must say where: an https (or http, oci) URL, an image
+ * reference with a registry or namespace and a tag or digest, or a file the release ships. A bare file name is what
  * `release create --artifacts` writes until the engineer fills in where it was published.
  */
 function describeArtifactProblem(artifact: string): string | undefined {

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{d as a,e as b,f as c,g as d,h as e}from"./chunk-XOL3JAH5.js";import"./chunk-GZ6UT4Q5.js";import"./chunk-XS76AN3F.js";import"./chunk-44TZ6IDH.js";import"./chunk-AI4A5P7D.js";import"./chunk-UGOGJJY5.js";import"./chunk-W5AWZ5FR.js";import"./chunk-AOLJ3QS4.js";import"./chunk-N2VVE7FJ.js";import"./chunk-HJLV4Z6Z.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{c as DEFAULT_EXPIRY,a as METADATA_DIR,b as TARGETS_DIR,d as buildFeed,e as resignTimestamp};

@@ -1,0 +1,3 @@
+import { createRequire as __pinlineCreateRequire } from "node:module";
+const require = __pinlineCreateRequire(import.meta.url);
+import{a as t}from"./chunk-6HQHL5FA.js";function o(r,n,i,e){return{severity:"error",rule:r,file:n.file,line:n.line,column:n.column,message:i,...e?{hint:e}:{}}}function g(r,n,i,e){return{...o(r,n,i,e),severity:"warning"}}function l(r){return[...r].sort((n,i)=>(n.file<i.file?-1:n.file>i.file?1:0)||n.line-i.line||n.column-i.column)}function u(r){let n=r.hint?` (${r.hint})`:"";return`${t(r)}: ${r.severity}: ${r.message}${n}`}function m(r){let n=0;for(let i of r)i.severity==="error"&&n++;return{errors:n,warnings:r.length-n}}export{o as a,g as b,l as c,u as d,m as e};

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a}from"./chunk-XBXHR7NS.js";import"./chunk-B4A3BB4Y.js";import"./chunk-THJSY7JB.js";import"./chunk-IZUS4SUT.js";import"./chunk-LPIIRP2R.js";import"./chunk-YDKMFANL.js";import"./chunk-LGVB63VI.js";import"./chunk-XS76AN3F.js";import"./chunk-44TZ6IDH.js";import"./chunk-UGOGJJY5.js";import"./chunk-W5AWZ5FR.js";import"./chunk-AOLJ3QS4.js";import"./chunk-N2VVE7FJ.js";import"./chunk-HJLV4Z6Z.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{a as deployEnvironment};

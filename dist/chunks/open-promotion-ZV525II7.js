@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{b as a,c as b}from"./chunk-WCI7EZ3R.js";import"./chunk-CAECGJYQ.js";import"./chunk-YEY55FMW.js";import"./chunk-LPIIRP2R.js";import"./chunk-YDKMFANL.js";import"./chunk-LGVB63VI.js";import"./chunk-LASUEH6N.js";import"./chunk-44TZ6IDH.js";import"./chunk-AI4A5P7D.js";import"./chunk-UGOGJJY5.js";import"./chunk-W5AWZ5FR.js";import"./chunk-AOLJ3QS4.js";import"./chunk-N2VVE7FJ.js";import"./chunk-HJLV4Z6Z.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{b as openPromotion,a as preparePromotion};
