@@ -47,6 +47,11 @@ export class IrregularFileError extends Error {
  * exist; throws IrregularFileError for a link, FIFO, socket or device (and EISDIR for a folder).
  */
 export function openRegularFile(path: string): number | undefined {
+  return openChecked(path)?.fd;
+}
+
+/** The descriptor and size of a regular file (one fstat), or undefined when it does not exist. */
+function openChecked(path: string): { fd: number; size: number } | undefined {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -64,27 +69,30 @@ export function openRegularFile(path: string): number | undefined {
     closeSync(fd);
     throw new IrregularFileError(kind, path);
   }
-  return fd;
+  return { fd, size: stats.size };
 }
 
-/** The bytes of a regular file, or undefined when it does not exist (see openRegularFile). */
+/**
+ * The bytes of a regular file, or undefined when it does not exist (see openRegularFile). A
+ * read shorter than asked is the end of a regular file, so a file that is as large as fstat
+ * said takes one read.
+ */
 export function readRegularFile(path: string): Buffer | undefined {
-  const fd = openRegularFile(path);
-  if (fd === undefined) return undefined;
+  const opened = openChecked(path);
+  if (opened === undefined) return undefined;
+  const { fd, size } = opened;
   try {
-    const size = fstatSync(fd).size;
     const chunks: Buffer[] = [];
-    let buffer = Buffer.allocUnsafe(Math.max(size, 1) + 1);
+    let buffer = Buffer.allocUnsafe(size + 1);
     let length = 0;
     for (;;) {
-      if (length === buffer.length) {
-        chunks.push(buffer);
-        buffer = Buffer.allocUnsafe(buffer.length);
-        length = 0;
-      }
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
+      const wanted = buffer.length - length;
+      const n = readSync(fd, buffer, length, wanted, null);
       length += n;
+      if (n < wanted) break; // the end of the file
+      chunks.push(buffer);
+      buffer = Buffer.allocUnsafe(buffer.length);
+      length = 0;
     }
     chunks.push(buffer.subarray(0, length));
     return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
