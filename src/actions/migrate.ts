@@ -3,7 +3,6 @@ import { PinlineError } from "../core/errors.js";
 import { migrate } from "../db/run-migration.js";
 import { renderMigrationSummary } from "../notify/migration-summary.js";
 import { resolveDatabaseUrl } from "../repo/database-url.js";
-import { releaseVerifier } from "../trust/verify-release.js";
 import { actionRoot } from "./shared/workspace.js";
 
 /**
@@ -29,7 +28,10 @@ async function run(): Promise<void> {
     lockWaitMs: lockWait,
     appliedBy: `${process.env.GITHUB_ACTOR ?? "github-actions"} (${process.env.GITHUB_WORKFLOW ?? "workflow"} #${process.env.GITHUB_RUN_NUMBER ?? "?"})`,
     onProgress: (event) => core.info(event.message),
-    verifyRelease: releaseVerifier(root), // a workflow never runs a file that was not signed
+    // A workflow never runs a file that was not signed; OpenPGP loads only when a release has
+    // files to run (DESIGN §7: cold start).
+    verifyRelease: async (folder) =>
+      (await import("../trust/verify-release.js")).releaseVerifier(root)(folder),
   });
   core.setOutput("from", result.from ?? "none");
   core.setOutput("to", result.to);
