@@ -6,12 +6,11 @@
  */
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import { createServer as createHttpsServer, type ServerOptions } from "node:https";
-import type { AddressInfo, Server } from "node:net";
+import type { Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join, normalize, sep } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidValueError } from "../src/core/errors.js";
 import { answerUpdateCheck } from "../src/feed/answer-check.js";
@@ -20,7 +19,6 @@ import { publicKeyPin } from "../src/feed/feed-client.js";
 import { type ChannelIndex, channelIndexPath, feedTargets } from "../src/feed/feed-targets.js";
 import { generateFeedKeys } from "../src/feed/keys.js";
 import { loadTree } from "../src/repo/load-tree.js";
-import { signRelease } from "../src/trust/sign-release.js";
 import { makeCertificates, opensslPin, type TestCertificates } from "./harness/certificates.js";
 import {
   copyExample,
@@ -29,7 +27,9 @@ import {
   repoRoot,
   runPinline,
   runPinlineAsync,
+  signWithExampleKeys,
 } from "./harness/example-repo.js";
+import { serveFolders } from "./harness/folder-server.js";
 
 const temps: string[] = [];
 function temp(prefix = "pinline-check-"): string {
@@ -64,16 +64,7 @@ beforeAll(async () => {
   );
   // Signed by both example keys, as production's threshold asks: the feed lists only what verifies.
   rmSync(join(repo, "releases/2.4.2/release.yaml.asc"));
-  for (const n of [1, 2]) {
-    await signRelease({
-      root: repo,
-      releaseDir: join(repo, "releases/2.4.2"),
-      armoredPrivateKey: readFileSync(
-        join(repoRoot, `examples/signing-keys/cm-diagnostics-example-${n}.private.asc`),
-        "utf8",
-      ),
-    });
-  }
+  await signWithExampleKeys(repo, join(repo, "releases/2.4.2"));
   const targets = feedTargets(await loadTree(repo));
   for (const channel of ["stable", "beta", "early-access", "custom:acme"]) {
     const bytes = targets.get(channelIndexPath(channel));
@@ -187,32 +178,10 @@ function targetFile(feed: string, path: string): string {
 }
 
 /** Serves folders over http or https: /<name>/<file>. */
-function feedServer(
-  listen: (handler: (q: IncomingMessage, s: ServerResponse) => void) => Server,
-  scheme: "http" | "https",
-) {
-  const feeds = new Map<string, string>();
-  const server = listen((request, response) => {
-    const [, name, ...rest] = new URL(request.url ?? "/", "http://x").pathname.split("/");
-    const dir = feeds.get(name ?? "");
-    const path = dir ? normalize(join(dir, ...rest)) : undefined;
-    try {
-      if (!dir || !path?.startsWith(dir + sep)) throw new Error("outside");
-      const bytes = readFileSync(path);
-      response.writeHead(200).end(bytes);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  servers.push(server);
-  const ready = new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    async url(name: string, dir: string) {
-      await ready;
-      feeds.set(name, dir);
-      return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}/${name}`;
-    },
-  };
+function feedServer(...args: Parameters<typeof serveFolders>) {
+  const folders = serveFolders(...args);
+  servers.push(folders.server);
+  return folders;
 }
 
 describe("pinline check", () => {

@@ -6,10 +6,8 @@
  * tuf-js, as an installation reads it.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, normalize, sep } from "node:path";
+import { join } from "node:path";
 import { Updater } from "tuf-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RefusedError } from "../src/core/errors.js";
@@ -17,6 +15,7 @@ import { buildFeed } from "../src/feed/build-feed.js";
 import { generateFeedKeys } from "../src/feed/keys.js";
 import { signRelease } from "../src/trust/sign-release.js";
 import { copyExample, edit, removeCopies, replaceOnce, repoRoot } from "./harness/example-repo.js";
+import { type FolderServer, serveFolders } from "./harness/folder-server.js";
 
 const KEY_1 = readFileSync(
   join(repoRoot, "examples/signing-keys/cm-diagnostics-example-1.private.asc"),
@@ -31,27 +30,12 @@ function temp(prefix = "pinline-feed-releases-"): string {
   return dir;
 }
 
-let server: Server;
-let base: string;
-const feeds = new Map<string, string>();
-beforeAll(async () => {
-  server = createServer((request, response) => {
-    const [, name, ...rest] = new URL(request.url ?? "/", "http://x").pathname.split("/");
-    const dir = feeds.get(name ?? "");
-    const path = dir ? normalize(join(dir, ...rest)) : undefined;
-    try {
-      if (!dir || !path?.startsWith(dir + sep)) throw new Error("outside");
-      const bytes = readFileSync(path);
-      response.writeHead(200).end(bytes);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+let folders: FolderServer;
+beforeAll(() => {
+  folders = serveFolders();
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await folders.close();
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
   removeCopies();
 });
@@ -94,13 +78,13 @@ async function repositoryWithBadReleases(): Promise<string> {
 }
 
 async function installation(feed: string, name: string): Promise<Updater> {
-  feeds.set(name, feed);
+  const base = await folders.url(name, feed);
   const metadataDir = temp("pinline-tuf-client-");
   cpSync(join(feed, "metadata/1.root.json"), join(metadataDir, "root.json"));
   const updater = new Updater({
     metadataDir,
-    metadataBaseUrl: `${base}/${name}/metadata`,
-    targetBaseUrl: `${base}/${name}/targets`,
+    metadataBaseUrl: `${base}/metadata`,
+    targetBaseUrl: `${base}/targets`,
     targetDir: temp("pinline-tuf-targets-"),
     config: { fetchRetries: 0, fetchTimeout: 5000 },
   });

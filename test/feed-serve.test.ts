@@ -5,14 +5,19 @@
  * reload. No database is needed for these routes: the server is started without migrating, on a
  * database URL nothing listens on.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildFeed } from "../src/feed/build-feed.js";
 import { openFeed } from "../src/feed/feed-client.js";
 import { generateFeedKeys } from "../src/feed/keys.js";
-import { signRelease } from "../src/trust/sign-release.js";
-import { copyExample, edit, removeCopies, replaceOnce, repoRoot } from "./harness/example-repo.js";
+import {
+  copyExample,
+  edit,
+  removeCopies,
+  replaceOnce,
+  signWithExampleKeys,
+} from "./harness/example-repo.js";
 import { addRelease, cleanUp, rawGet, startServer, tempDir } from "./harness/update-server.js";
 
 afterAll(async () => {
@@ -60,16 +65,7 @@ describe("pinline serve with a consistent-snapshot feed", () => {
     );
     // A new stable release, signed by both example keys (production's threshold is 2).
     addRelease(root, "2.4.5");
-    for (const n of [1, 2]) {
-      await signRelease({
-        root,
-        releaseDir: join(root, "releases/2.4.5"),
-        armoredPrivateKey: readFileSync(
-          join(repoRoot, `examples/signing-keys/cm-diagnostics-example-${n}.private.asc`),
-          "utf8",
-        ),
-      });
-    }
+    await signWithExampleKeys(root, join(root, "releases/2.4.5"));
     await buildFeed({ root, out, keys, previous: out });
     expect(await server.reload()).toBe(true);
     expect(server.feed.snapshot.version).toBe(2);

@@ -23,9 +23,9 @@
  * into "-": "cm-diagnostics-backend-2.4.2.tar" → "cm-diagnostics-backend",
  * "Frontend.tar.gz" → "frontend".
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Document, isMap, isScalar, isSeq, Scalar, type YAMLMap } from "yaml";
 import { InvalidValueError, RefusedError, UsageError } from "../core/errors.js";
@@ -36,7 +36,7 @@ import {
   parseVersion,
   tryParseVersion,
 } from "../core/version.js";
-import { renderShippedList } from "./hash-release.js";
+import { renderShippedList, replaceReleaseFile } from "./hash-release.js";
 import { compareNames, RELEASE_FILE } from "./layout.js";
 import { loadTree, type ReleaseFolder } from "./load-tree.js";
 import { parseYaml } from "./parse-yaml.js";
@@ -590,15 +590,7 @@ async function writeReleaseFolder(
     await mkdir(join(dir, "rollback"));
     for (const { file: name, bytes } of sql)
       await writeFile(join(dir, name), bytes, { flag: "wx" });
-    const temporary = join(dir, `.${RELEASE_FILE}.${randomBytes(6).toString("hex")}.tmp`);
-    const handle = await open(temporary, "wx");
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
+    await replaceReleaseFile(file, text);
   } catch (error) {
     await rm(createdReleases ? releases : dir, { recursive: true, force: true });
     throw error;

@@ -142,7 +142,7 @@ export async function hashRelease(input: {
   }
   const text = applyEdits(source, edits);
   const changed = text !== source;
-  if (changed) await replaceFile(path, text);
+  if (changed) await replaceReleaseFile(path, text);
   const signed = readdirSync(dir).includes(SIGNATURE_FILE);
   return { file, files, changed, signed };
 }
@@ -311,7 +311,11 @@ function applyEdits(source: string, edits: { start: number; end: number; text: s
   return text;
 }
 
-async function replaceFile(path: string, text: string): Promise<void> {
+/**
+ * Writes a release.yaml whole or not at all: a hidden temporary file beside it, synced, then
+ * renamed over it (removed again when the rename fails).
+ */
+export async function replaceReleaseFile(path: string, text: string): Promise<void> {
   const temporary = join(path, "..", `.${RELEASE_FILE}.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(temporary, "wx");
   try {

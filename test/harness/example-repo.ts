@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { signRelease } from "../../src/trust/sign-release.js";
+
 /** The checkout: its example data is what every test starts from. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -106,4 +108,16 @@ export function gitExample(): string {
     "Import the CM Diagnostics releases",
   );
   return root;
+}
+
+/** The example signing keys' private halves (examples/signing-keys): example only. */
+export const EXAMPLE_KEYS = [1, 2].map((n) =>
+  join(repoRoot, `examples/signing-keys/cm-diagnostics-example-${n}.private.asc`),
+);
+
+/** Signs a release with both example keys, as production's threshold of 2 asks. */
+export async function signWithExampleKeys(root: string, releaseDir: string): Promise<void> {
+  for (const key of EXAMPLE_KEYS) {
+    await signRelease({ root, releaseDir, armoredPrivateKey: readFileSync(key, "utf8") });
+  }
 }

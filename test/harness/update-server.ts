@@ -3,15 +3,7 @@
  * added on demand), `createUpdateServer` on a fresh database of the harness's PostgreSQL, and
  * clients for its JSON API and its event stream, over http or https.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
@@ -23,8 +15,7 @@ import {
   type UpdateServer,
   type UpdateServerOptions,
 } from "../../src/serve/create-server.js";
-import { signRelease } from "../../src/trust/sign-release.js";
-import { copyExample, repoRoot } from "./example-repo.js";
+import { copyExample, signWithExampleKeys } from "./example-repo.js";
 import { freshDatabase, type PostgresTarget } from "./postgres.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -112,16 +103,7 @@ export async function signNewReleases(root: string): Promise<void> {
   for (const version of readdirSync(join(root, "releases"))) {
     const dir = join(root, "releases", version);
     if (existsSync(join(dir, "release.yaml.asc"))) continue;
-    for (const n of [1, 2]) {
-      await signRelease({
-        root,
-        releaseDir: dir,
-        armoredPrivateKey: readFileSync(
-          join(repoRoot, `examples/signing-keys/cm-diagnostics-example-${n}.private.asc`),
-          "utf8",
-        ),
-      });
-    }
+    await signWithExampleKeys(root, dir);
   }
 }
 
