@@ -352,7 +352,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     expect((await first).steps).toHaveLength(9);
     const refused = (await second) as Error;
     expect(refused.message).toMatch(
-      /^Update already in progress: .*application_name "pinline migrate"/,
+      /^Update already in progress: .*application_name "pinline migrate \(lock\)"/,
     );
     expect((await historyOf(url)).filter((r) => r.version === "2.6.0")).toHaveLength(1);
   });

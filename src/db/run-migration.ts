@@ -64,6 +64,8 @@ export { EMPTY_DATABASE } from "./read-release-chain.js";
 export const DEFAULT_LOCK_TIMEOUT_MS = 1000;
 export const DEFAULT_LOCK_ATTEMPTS = 3;
 const APPLICATION_NAME = "pinline migrate";
+/** The lock's session: what another run's "Update already in progress" names as the holder. */
+const LOCK_APPLICATION_NAME = "pinline migrate (lock)";
 
 export interface MigrateInput {
   /** The repository: releases/ is read from it. */
@@ -177,10 +179,14 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
   client.on("notice", (notice) =>
     emit({ type: "notice", message: `${notice.severity ?? "NOTICE"}: ${notice.message}` }),
   );
-  let lockKey: bigint | undefined;
+  // The lock lives on a session of its own, which no migration can reach: a file that calls
+  // pg_advisory_unlock_all() (or ends its session) releases nothing of it.
+  let lock: MigrationLock | undefined;
   try {
     if (!input.dryRun) {
-      const lock = await acquireMigrationLock(client, {
+      const session = await connect(input.databaseUrl, settings, LOCK_APPLICATION_NAME);
+      lock = { session, key: 0n };
+      const held = await acquireMigrationLock(session, {
         waitMs: settings.lockWaitMs,
         onWait: (holder) =>
           emit({
@@ -190,7 +196,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
             message: `another run holds the migration lock (${holder}); waiting up to ${settings.lockWaitMs} ms`,
           }),
       });
-      lockKey = lock.key;
+      lock.key = held.key;
     }
     const table = await locateHistoryTable(client);
     let exists = await historyTableExists(client, table);
@@ -226,7 +232,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
     }
     const started = performance.now();
     try {
-      await runSteps(client, table, files, steps, settings, input.appliedBy, emit);
+      await runSteps(client, table, files, steps, settings, input.appliedBy, emit, lock);
     } catch (error) {
       // What committed before the failure stays applied: make it durable before reporting.
       await makeDurable(client, steps).catch(() => {});
@@ -241,7 +247,8 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
       summary: runSummary(state, to, steps, performance.now() - started),
     };
   } finally {
-    await disconnect(client, lockKey);
+    await disconnect(client);
+    if (lock) await releaseLock(lock);
   }
 }
 
@@ -261,10 +268,14 @@ function readSettings(input: MigrateInput): Settings {
   };
 }
 
-async function connect(url: string, settings: Settings): Promise<pg.Client> {
+async function connect(
+  url: string,
+  settings: Settings,
+  applicationName = APPLICATION_NAME,
+): Promise<pg.Client> {
   let client: pg.Client;
   try {
-    client = new pg.Client({ connectionString: url, application_name: APPLICATION_NAME });
+    client = new pg.Client({ connectionString: url, application_name: applicationName });
     // A connection that breaks fails the query in flight, which reports it; this only keeps
     // the 'error' event from crashing the process.
     client.on("error", () => {});
@@ -286,14 +297,7 @@ async function connect(url: string, settings: Settings): Promise<pg.Client> {
   return client;
 }
 
-async function disconnect(client: pg.Client, lockKey: bigint | undefined): Promise<void> {
-  if (lockKey !== undefined) {
-    try {
-      await releaseMigrationLock(client, lockKey);
-    } catch {
-      // Ending the session releases it anyway.
-    }
-  }
+async function disconnect(client: pg.Client): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     client.end().catch(() => {}),
@@ -303,6 +307,36 @@ async function disconnect(client: pg.Client, lockKey: bigint | undefined): Promi
     }),
   ]);
   clearTimeout(timer);
+}
+
+/** The migration lock and the session that holds it. */
+interface MigrationLock {
+  session: pg.Client;
+  key: bigint;
+}
+
+async function releaseLock(lock: MigrationLock): Promise<void> {
+  try {
+    await releaseMigrationLock(lock.session, lock.key);
+  } catch {
+    // Ending the session releases it anyway.
+  }
+  await disconnect(lock.session);
+}
+
+/**
+ * Before each migration: the lock's session must still be there. When it was lost (the server
+ * ended it, the connection broke), another run may take the lock, so this one stops.
+ */
+async function requireLockHeld(lock: MigrationLock, next: string, applied: number): Promise<void> {
+  try {
+    await lock.session.query("SELECT 1");
+  } catch (error) {
+    throw new RefusedError(
+      `the session holding the migration lock was lost (${(error as Error).message}): stopped before ${next}, so no other run can interleave with this one; ${applied === 0 ? "nothing was applied" : `the ${applied} migration${applied === 1 ? "" : "s"} before it stay applied`}`,
+      { hint: "run pinline migrate again: it resumes where this run stopped" },
+    );
+  }
 }
 
 function redact(url: string): string {
@@ -413,6 +447,7 @@ async function runSteps(
   settings: Settings,
   appliedBy: string | undefined,
   emit: (event: MigrationEvent) => void,
+  lock: MigrationLock | undefined,
 ): Promise<void> {
   const total = steps.filter((s) => s.status === "planned").length;
   let index = 0;
@@ -423,6 +458,7 @@ async function runSteps(
     if (step.status !== "planned") continue;
     index++;
     const file = files[i] as MigrationFile;
+    if (lock) await requireLockHeld(lock, step.path, index - 1);
     if (mayDropPrepared(file.text)) insertPrepared = false;
     emit({
       type: "step-start",
