@@ -23,6 +23,7 @@ describe("actions/migrate", () => {
       "environment",
       "dry-run",
       "lock-wait",
+      "history-schema",
       "root",
     ]);
   });

@@ -20,12 +20,14 @@ async function run(): Promise<void> {
 
   const release = core.getInput("release", { required: true });
   const lockWait = Number(core.getInput("lock-wait") || "0");
+  const historySchema = core.getInput("history-schema");
   const result = await migrate({
     root,
     target: release.replace(/\/+$/, "").split("/").pop() ?? release,
     databaseUrl: database.url,
     dryRun: core.getBooleanInput("dry-run"),
     lockWaitMs: lockWait,
+    ...(historySchema ? { history: { schema: historySchema } } : {}),
     appliedBy: `${process.env.GITHUB_ACTOR ?? "github-actions"} (${process.env.GITHUB_WORKFLOW ?? "workflow"} #${process.env.GITHUB_RUN_NUMBER ?? "?"})`,
     onProgress: (event) => core.info(event.message),
     // A workflow never runs a file that was not signed; OpenPGP loads only when a release has

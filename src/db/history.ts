@@ -11,8 +11,8 @@ import type { Direction, HistoryRow } from "./derive-schema-version.js";
 export const HISTORY_TABLE = "pinline_schema_migrations";
 
 /**
- * The table, qualified with the schema it lives in (the first schema of the search_path when the
- * run starts), so that a migration that sets search_path cannot send the history elsewhere.
+ * The table, qualified with the schema it lives in, so that a migration that sets search_path
+ * cannot send the history elsewhere.
  */
 export interface HistoryTable {
   schema: string;
@@ -20,21 +20,56 @@ export interface HistoryTable {
   sql: string;
 }
 
-export async function locateHistoryTable(client: pg.ClientBase): Promise<HistoryTable> {
-  const { rows } = await client.query<{ schema: string | null }>(
+export interface HistoryLocation {
+  /** The schema the history lives in, whatever the search_path (the update server's own). */
+  schema?: string;
+  /** Schemas whose history belongs to someone else and is never adopted (the update server's). */
+  ignore?: readonly string[];
+}
+
+/**
+ * Where the history is: the given schema; else the one schema of the database that already
+ * holds a pinline_schema_migrations table, wherever the search_path now points (a migration
+ * that ran `ALTER DATABASE … SET search_path` must not make the next run start "from none");
+ * else the first schema of the search_path, where it is created. Throws RefusedError when
+ * several schemas hold one, or the search_path names no existing schema.
+ */
+export async function locateHistoryTable(
+  client: pg.ClientBase,
+  location: HistoryLocation = {},
+): Promise<HistoryTable> {
+  const table = (schema: string): HistoryTable => ({
+    schema,
+    sql: `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(HISTORY_TABLE)}`,
+  });
+  if (location.schema !== undefined) return table(location.schema);
+  const { rows } = await client.query<{ schema: string }>(
+    `SELECT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND NOT (n.nspname = ANY($2::text[]))
+      ORDER BY n.nspname`,
+    [HISTORY_TABLE, [...(location.ignore ?? [])]],
+  );
+  const [only, ...more] = rows.map((row) => row.schema);
+  if (only !== undefined && more.length === 0) return table(only);
+  if (only !== undefined) {
+    throw new RefusedError(
+      `the database holds ${HISTORY_TABLE} in ${rows.length} schemas (${[only, ...more].join(", ")}), so which history is this application's cannot be known`,
+      {
+        hint: "pass --history-schema <schema> (the schema whose history this application's migrations wrote)",
+      },
+    );
+  }
+  const current = await client.query<{ schema: string | null }>(
     "SELECT current_schema() AS schema",
   );
-  const schema = rows[0]?.schema;
+  const schema = current.rows[0]?.schema;
   if (!schema) {
     throw new RefusedError(
       `the database's search_path names no existing schema, so ${HISTORY_TABLE} has nowhere to live`,
       { hint: "set the role's search_path, or create the schema it names" },
     );
   }
-  return {
-    schema,
-    sql: `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(HISTORY_TABLE)}`,
-  };
+  return table(schema);
 }
 
 const createTable = (table: HistoryTable) => `CREATE TABLE IF NOT EXISTS ${table.sql} (

@@ -29,6 +29,7 @@ import {
   deleteDirtyRows,
   ensureHistoryTable,
   HISTORY_TABLE,
+  type HistoryLocation,
   type HistoryTable,
   historyTableExists,
   locateHistoryTable,
@@ -64,6 +65,11 @@ export { EMPTY_DATABASE } from "./read-release-chain.js";
 export const DEFAULT_LOCK_TIMEOUT_MS = 1000;
 export const DEFAULT_LOCK_ATTEMPTS = 3;
 const APPLICATION_NAME = "pinline migrate";
+/**
+ * `pinline serve` keeps its own history in the schema pinline_updates (src/serve/server-schema.ts
+ * passes it as its history schema): an application's run never adopts it.
+ */
+const DEFAULT_HISTORY_LOCATION: HistoryLocation = { ignore: ["pinline_updates"] };
 /** The lock's session: what another run's "Update already in progress" names as the holder. */
 const LOCK_APPLICATION_NAME = "pinline migrate (lock)";
 
@@ -85,6 +91,11 @@ export interface MigrateInput {
   lockAttempts?: number;
   /** statement_timeout (default 0: none). */
   statementTimeoutMs?: number;
+  /**
+   * Where the history lives (see locateHistoryTable): a schema of its own, or schemas whose
+   * history is someone else's and never adopted.
+   */
+  history?: HistoryLocation;
   /** Who runs it, recorded beside the database role: "alice@runner-7" (see describeOperator). */
   appliedBy?: string;
   onProgress?: (event: MigrationEvent) => void;
@@ -198,7 +209,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
       });
       lock.key = held.key;
     }
-    const table = await locateHistoryTable(client);
+    const table = await locateHistoryTable(client, input.history ?? DEFAULT_HISTORY_LOCATION);
     let exists = await historyTableExists(client, table);
     if (!exists && !input.dryRun) {
       await ensureHistoryTable(client, table); // holding the lock: no other run creates it

@@ -96,6 +96,7 @@ export async function migrateServerSchema(input: {
     databaseUrl: withSearchPath(input.databaseUrl),
     lockWaitMs: LOCK_WAIT_MS,
     appliedBy: "pinline serve",
+    history: { schema: SERVER_SCHEMA }, // its own, whatever else the database holds
     ...(input.onProgress ? { onProgress: (event) => input.onProgress?.(event.message) } : {}),
   });
 }

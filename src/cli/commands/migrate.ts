@@ -38,6 +38,10 @@ export function migrateCommand(io: Io): Command {
       ),
     )
     .option(
+      "--history-schema <schema>",
+      "the schema that holds pinline_schema_migrations (default: the one that already does, whatever the search_path)",
+    )
+    .option(
       "--unsigned",
       "run releases whose signatures do not verify (development only): files are still checked against their manifest's sha256",
     )
@@ -47,6 +51,7 @@ export function migrateCommand(io: Io): Command {
       async (options: {
         release: string;
         unsigned?: boolean;
+        historySchema?: string;
         databaseUrl?: string;
         environment?: string;
         dryRun?: boolean;
@@ -90,6 +95,7 @@ export function migrateCommand(io: Io): Command {
             : {}),
           appliedBy: process.env.GITHUB_ACTOR ?? process.env.USER ?? "pinline",
           ...(options.unsigned ? {} : { verifyRelease: releaseVerifier(root) }),
+          ...(options.historySchema ? { history: { schema: options.historySchema } } : {}),
           ...(options.json ? {} : { onProgress: (event) => io.err(`  ${event.message}\n`) }),
         });
         if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
