@@ -2,7 +2,16 @@
 // licences of everything bundled (dist/THIRD-PARTY-LICENSES.txt). The bundles are committed;
 // `--check` rebuilds into a temporary folder and fails when dist/ differs from it.
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +48,32 @@ const sideEffectFree = {
   },
 };
 
+/**
+ * PostgreSQL's parser (libpg-query) is WebAssembly, which its (CommonJS) loader looks for in
+ * `__dirname`, which an ESM bundle does not have. The bundled loader asks
+ * `globalThis.__pinlineWasmDir` instead, which src/db/parse-sql.ts sets to the folder of the one
+ * copy in dist/ before it loads the parser.
+ */
+const WASM = "libpg-query.wasm";
+const locateWasm = {
+  name: "locate-libpg-query-wasm",
+  setup(build) {
+    build.onLoad({ filter: /libpg-query[\\/]wasm[\\/]libpg-query\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const uses = source.split('__dirname+"/"').length - 1;
+      if (uses !== 1) {
+        throw new Error(
+          `${args.path}: expected one __dirname+"/", found ${uses}; check how libpg-query finds its wasm`,
+        );
+      }
+      return {
+        contents: source.replace('__dirname+"/"', "globalThis.__pinlineWasmDir"),
+        loader: "js",
+      };
+    });
+  },
+};
+
 const actions = (await readdir(join(root, "src/actions")))
   .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
   .map((f) => join(root, "src/actions", f));
@@ -57,7 +92,7 @@ try {
     metafile: true,
     logLevel: "warning",
     absWorkingDir: root,
-    plugins: [sideEffectFree],
+    plugins: [sideEffectFree, locateWasm],
     define: { __PINLINE_VERSION__: JSON.stringify(packageVersion) },
   };
   // The CLI loads each verb's heavy parts (OpenPGP, pg) on use: split into chunks, so that
@@ -85,6 +120,7 @@ try {
     outdir: outDir,
     banner: { js: requireShim },
   });
+  await copyFile(join(root, "node_modules/libpg-query/wasm", WASM), join(outDir, WASM));
   await writeFile(
     join(outDir, "THIRD-PARTY-LICENSES.txt"),
     await licences([cli.metafile, worker.metafile, perAction.metafile]),

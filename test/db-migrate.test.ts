@@ -470,7 +470,7 @@ describe.each(targets)("pinline migrate on $name", (target: PostgresTarget) => {
     const error = await failureOf(migrate({ root, target: "2.6.0", databaseUrl: url }));
     expect(error).toBeInstanceOf(RefusedError);
     expect(error.message).toBe(
-      "releases/2.6.0/migrations/2.6.0_2_index.sql contains CREATE INDEX CONCURRENTLY, which cannot run in a transaction: add `-- pinline:no-transaction` as its first line",
+      "releases/2.6.0/migrations/2.6.0_2_index.sql contains CREATE INDEX CONCURRENTLY on line 3 (`CREATE INDEX CONCURRENTLY idx_notes_body ON notes (body)`), which cannot run in a transaction: add `-- pinline:no-transaction` as its first line",
     );
     expect((error as RefusedError).where).toEqual({
       file: "releases/2.6.0/migrations/2.6.0_2_index.sql",

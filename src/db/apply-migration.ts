@@ -25,8 +25,8 @@ import {
   markFailed,
   markFinished,
 } from "./history.js";
+import { type ConcurrentIndex, concurrentIndexOf, positionOf } from "./parse-sql.js";
 import { type MigrationFile, MigrationFileError } from "./read-migration-file.js";
-import { type ConcurrentIndex, concurrentIndexOf, positionOf } from "./split-sql.js";
 
 export interface ApplyOptions {
   lockTimeoutMs: number;
@@ -146,6 +146,9 @@ async function applyInTransaction(
   }
 }
 
+/** What keeps the server reading SQL as PostgreSQL's parser in pinline does (parse-sql.ts). */
+const CONFORMING_STRINGS = "SET standard_conforming_strings = on";
+
 /** What a transactional migration sends: one query, or two when the file ends open. */
 interface TransactionQueries {
   /** BEGIN, the settings, the file — and its history row and COMMIT when the file is closed. */
@@ -179,7 +182,9 @@ function transactionQueries(
   // (SET lock_timeout = 0) must not carry that into the next migration. synchronous_commit:
   // see flushCommitted.
   const begin = `BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = ${whole(options.lockTimeoutMs)}; SET LOCAL statement_timeout = ${whole(options.statementTimeoutMs)};\n`;
-  const record = `${insertAppliedSql(client, table, entry, options.insertPrepared === true)};\nCOMMIT`;
+  // After COMMIT, in the same query: standard_conforming_strings on again for the session, so the
+  // next file is read by the server as the parser read it, whatever this one set.
+  const record = `${insertAppliedSql(client, table, entry, options.insertPrepared === true)};\nCOMMIT;\n${CONFORMING_STRINGS}`;
   return migration.closed
     ? { withFile: `${begin}${migration.text}\n;\n${record}`, fileStart: begin.length }
     : { withFile: `${begin}${migration.text}`, fileStart: begin.length, afterFile: record };
@@ -230,6 +235,8 @@ async function applyStatementByStatement(
   let index = 0;
   try {
     for (const statement of migration.statements) {
+      // Each statement is its own query here: one before it may have turned the setting off.
+      if (index > 0) await client.query(CONFORMING_STRINGS);
       await withRetries(options, async () => {
         try {
           await client.query(statement.text);

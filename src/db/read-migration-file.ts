@@ -11,16 +11,34 @@ import { RefusedError, UsageError } from "../core/errors.js";
 import { IrregularFileError, readRegularFile } from "../repo/read-regular-file.js";
 import { normaliseLineEndings, shippedFileDigest } from "../repo/shipped-file-digest.js";
 import type { Direction } from "./derive-schema-version.js";
-import type { ChainRelease } from "./read-release-chain.js";
 import {
-  hasNoTransactionMarker,
-  misplacedMarkerLine,
-  NO_TRANSACTION_MARKER,
   nonTransactionalReason,
+  type ParsedSql,
+  parseSql,
   type SqlStatement,
-  splitStatements,
   transactionControl,
-} from "./split-sql.js";
+} from "./parse-sql.js";
+import type { ChainRelease } from "./read-release-chain.js";
+
+/** The first line that lets a migration run outside a transaction. */
+export const NO_TRANSACTION_MARKER = "-- pinline:no-transaction";
+
+const MARKER_LINE = /^--\s*pinline:no-transaction\s*$/;
+
+/** Whether the file's first line is the `-- pinline:no-transaction` marker. */
+export function hasNoTransactionMarker(text: string): boolean {
+  const firstLine = text.replace(/^\uFEFF/, "").split("\n", 1)[0] ?? "";
+  return MARKER_LINE.test(firstLine.replace(/\r$/, ""));
+}
+
+/** The 1-based line of a marker that is present but not on the first line, if any. */
+export function misplacedMarkerLine(text: string): number | undefined {
+  const lines = text.split("\n");
+  for (let i = 1; i < lines.length; i++) {
+    if (MARKER_LINE.test((lines[i] ?? "").replace(/\r$/, "").trim())) return i + 1;
+  }
+  return undefined;
+}
 
 /**
  * A refusal about one migration file. Its message names the file (and the line, where there is
@@ -50,10 +68,12 @@ export interface MigrationFile {
   transactional: boolean;
   statements: SqlStatement[];
   /**
-   * The text ends between statements (see SqlScan.closed): the history row and COMMIT can
+   * The text ends between statements (see ParsedSql.closed): the history row and COMMIT can
    * follow it in the same query without changing how PostgreSQL reads the file.
    */
   closed: boolean;
+  /** Why PostgreSQL's parser does not read the file, where; the server would refuse it too. */
+  parseError?: ParsedSql["error"];
 }
 
 /** The digest a file's bytes have (the manifest's and the history's sha256). */
@@ -85,7 +105,7 @@ export function readMigrationFile(
   const bytes = normaliseLineEndings(content);
   const checksum = refuseUnlisted(release, file, shippedFileDigest(bytes));
   const text = bytes.toString("utf8");
-  const scan = splitStatements(text);
+  const scan = parseSql(text);
   return {
     release: release.version,
     folder: release.folder,
@@ -97,6 +117,7 @@ export function readMigrationFile(
     transactional: !hasNoTransactionMarker(text),
     statements: scan.statements,
     closed: scan.closed,
+    ...(scan.error ? { parseError: scan.error } : {}),
   };
 }
 
@@ -160,7 +181,7 @@ export function checkRunnable(migration: MigrationFile): void {
       if (reason) {
         const misplaced = misplacedMarkerLine(migration.text);
         throw new MigrationFileError(
-          `${path} contains ${reason}, which cannot run in a transaction: add \`${NO_TRANSACTION_MARKER}\` as its first line`,
+          `${path} contains ${reason} on line ${statement.line} (${quoted(statement)}), which cannot run in a transaction: add \`${NO_TRANSACTION_MARKER}\` as its first line`,
           {
             where: { file: path, line: statement.line, column: 1 },
             hint:
@@ -173,7 +194,7 @@ export function checkRunnable(migration: MigrationFile): void {
       const control = transactionControl(statement);
       if (control) {
         throw new MigrationFileError(
-          `${path} contains ${control}: pinline runs each migration and its history row in one transaction, which a ${control} in the file would break`,
+          `${path} contains ${control} on line ${statement.line} (${quoted(statement)}): pinline runs each migration and its history row in one transaction, which a ${control} in the file would break`,
           {
             where: { file: path, line: statement.line, column: 1 },
             hint: `remove the transaction control, or add \`${NO_TRANSACTION_MARKER}\` as the first line to run the file statement by statement`,
@@ -183,11 +204,19 @@ export function checkRunnable(migration: MigrationFile): void {
     }
     return;
   }
-  const problem = splitStatements(migration.text).unterminated;
+  const problem = migration.parseError;
   if (problem) {
+    // Run one statement at a time, a file that does not parse would stop half-way.
     throw new MigrationFileError(
-      `${path} has an unterminated ${problem.what} starting on line ${problem.line}, so it cannot be split into statements`,
-      { where: { file: path, line: problem.line, column: 1 } },
+      `${path} cannot be split into statements: ${problem.message} (line ${problem.line}, column ${problem.column}); nothing of it was run`,
+      { where: { file: path, line: problem.line, column: problem.column } },
     );
   }
+}
+
+/** The statement as the refusal quotes it: its first line, shortened. */
+function quoted(statement: SqlStatement): string {
+  const [first = ""] = statement.text.split(/\r\n|\r|\n/, 1);
+  const shown = first.length > 60 ? `${first.slice(0, 57)}...` : first;
+  return `\`${shown}${first === statement.text ? "" : " ..."}\``;
 }

@@ -38,6 +38,7 @@ import {
   readHistory,
 } from "./history.js";
 import { acquireMigrationLock, releaseMigrationLock } from "./migration-lock.js";
+import { loadSqlParser } from "./parse-sql.js";
 import { type PlannedStep, planMigration } from "./plan-migration.js";
 import {
   checkRunnable,
@@ -225,6 +226,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
 
     const plan = planMigration(chains, state, target?.version ?? null);
     if (input.verifyRelease) await verifyPlanned(chains, plan.steps, input.verifyRelease);
+    await loadSqlParser(); // PostgreSQL's own parser reads every file before anything runs
     const files = plan.steps.map((step) => readStep(input.root, chains, step));
     for (const [i, file] of files.entries()) {
       if (plan.steps[i]?.status === "planned") checkRunnable(file);
@@ -299,8 +301,11 @@ async function connect(
   }
   // Session-wide: the history's own statements are bounded too. client_connection_check_interval
   // (PostgreSQL 14+) makes the server notice a runner that died mid-statement and let go.
+  // standard_conforming_strings on: the server then reads every file as the parser did (with it
+  // off, 'a\' || ' COMMIT; ' would hide a COMMIT from the parser but not from the server).
   await client.query(
     `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+            set_config('standard_conforming_strings', 'on', false),
             CASE WHEN current_setting('server_version_num')::int >= 140000
                  THEN set_config('client_connection_check_interval', '1000', false) END`,
     [String(settings.lockTimeoutMs), String(settings.statementTimeoutMs)],
