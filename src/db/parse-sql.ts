@@ -88,27 +88,55 @@ export function parseSql(text: string): ParsedSql {
       error: { message: (error as Error).message, ...positionOf(text, at) },
     };
   }
-  const tokens = scanTokens(parser, text, offsets);
+  // Without comments, whatever lies between statements is whitespace and semicolons, so the
+  // statements' bounds need no second pass of the lexer (scanning costs more than parsing).
+  const plain = !text.includes("--") && !text.includes("/*");
+  const tokens = plain ? [] : scanTokens(parser, text, offsets);
   const statements: SqlStatement[] = [];
   for (const raw of parsed.stmts ?? []) {
     const from = offsets.toIndex(raw.stmt_location ?? 0);
     const to = raw.stmt_len
       ? offsets.toIndex((raw.stmt_location ?? 0) + raw.stmt_len)
       : text.length;
-    const inside = tokens.filter((t) => t.start >= from && t.end <= to && t.kind !== ";");
-    const first = inside[0];
-    const last = inside.at(-1);
-    if (!first || !last || !raw.stmt) continue;
+    const bounds = plain ? trimmed(text, from, to) : tokenBounds(tokens, from, to);
+    if (!bounds || !raw.stmt) continue;
     statements.push({
-      text: text.slice(first.start, last.end),
-      start: first.start,
-      end: last.end,
-      line: positionOf(text, first.start).line,
+      text: text.slice(bounds.start, bounds.end),
+      start: bounds.start,
+      end: bounds.end,
+      line: positionOf(text, bounds.start).line,
       node: raw.stmt as unknown as SqlNode,
     });
   }
-  const lastToken = tokens.at(-1);
-  return { statements, closed: lastToken === undefined || lastToken.kind === ";" };
+  const closed = plain
+    ? text.trimEnd() === "" || text.trimEnd().endsWith(";")
+    : tokens.length === 0 || tokens.at(-1)?.kind === ";";
+  return { statements, closed };
+}
+
+/** A statement's range without the whitespace and semicolons around it (text without comments). */
+function trimmed(
+  text: string,
+  from: number,
+  to: number,
+): { start: number; end: number } | undefined {
+  let start = from;
+  let end = to;
+  while (start < end && /[\s;]/.test(text[start] as string)) start++;
+  while (end > start && /[\s;]/.test(text[end - 1] as string)) end--;
+  return start < end ? { start, end } : undefined;
+}
+
+/** A statement's range from its first token to its last, comments and semicolons left out. */
+function tokenBounds(
+  tokens: readonly Token[],
+  from: number,
+  to: number,
+): { start: number; end: number } | undefined {
+  const inside = tokens.filter((t) => t.start >= from && t.end <= to && t.kind !== ";");
+  const first = inside[0];
+  const last = inside.at(-1);
+  return first && last ? { start: first.start, end: last.end } : undefined;
 }
 
 interface Token {

@@ -226,7 +226,9 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
 
     const plan = planMigration(chains, state, target?.version ?? null);
     if (input.verifyRelease) await verifyPlanned(chains, plan.steps, input.verifyRelease);
-    await loadSqlParser(); // PostgreSQL's own parser reads every file before anything runs
+    // PostgreSQL's own parser reads every file before anything runs (loaded only when there are
+    // files: an up-to-date database costs no WebAssembly start-up).
+    if (plan.steps.length > 0) await loadSqlParser();
     const files = plan.steps.map((step) => readStep(input.root, chains, step));
     for (const [i, file] of files.entries()) {
       if (plan.steps[i]?.status === "planned") checkRunnable(file);
