@@ -18,6 +18,7 @@ import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import { compareVersions } from "../core/version.js";
 import { loadTree } from "../repo/load-tree.js";
 import { applyMigration, flushCommitted } from "./apply-migration.js";
+import { describeRefusal } from "./database-refusal.js";
 import {
   type DatabaseState,
   type Direction,
@@ -210,13 +211,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
       });
       lock.key = held.key;
     }
-    const table = await locateHistoryTable(client, input.history ?? DEFAULT_HISTORY_LOCATION);
-    let exists = await historyTableExists(client, table);
-    if (!exists && !input.dryRun) {
-      await ensureHistoryTable(client, table); // holding the lock: no other run creates it
-      exists = true;
-    }
-    const history = exists ? await readHistory(client, table) : [];
+    const { table, history } = await openHistory(client, input);
 
     if (input.repair)
       return await repair(client, table, chains, history, to, input.dryRun === true);
@@ -296,9 +291,14 @@ async function connect(
     client.on("error", () => {});
     await client.connect();
   } catch (error) {
-    throw new RefusedError(
-      `cannot connect to the database ${redact(url)}: ${(error as Error).message}`,
-      { cause: error },
+    throw (
+      describeRefusal(error, { where: redact(url), ...roleOf(url) }) ??
+      new RefusedError(
+        `cannot connect to the database ${redact(url)}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
     );
   }
   // Session-wide: the history's own statements are bounded too. client_connection_check_interval
@@ -354,6 +354,47 @@ async function requireLockHeld(lock: MigrationLock, next: string, applied: numbe
       `the session holding the migration lock was lost (${(error as Error).message}): stopped before ${next}, so no other run can interleave with this one; ${applied === 0 ? "nothing was applied" : `the ${applied} migration${applied === 1 ? "" : "s"} before it stay applied`}`,
       { hint: "run pinline migrate again: it resumes where this run stopped" },
     );
+  }
+}
+
+/**
+ * The history table, created when missing (holding the lock: no other run creates it), and
+ * its rows. What the database refuses here — no right to create the table, read-only
+ * transactions — is said in words, with what to grant.
+ */
+async function openHistory(
+  client: pg.Client,
+  input: MigrateInput,
+): Promise<{ table: HistoryTable; history: HistoryRow[] }> {
+  let schema: string | undefined;
+  try {
+    const table = await locateHistoryTable(client, input.history ?? DEFAULT_HISTORY_LOCATION);
+    schema = table.schema;
+    let exists = await historyTableExists(client, table);
+    if (!exists && !input.dryRun) {
+      await ensureHistoryTable(client, table);
+      exists = true;
+    }
+    return { table, history: exists ? await readHistory(client, table) : [] };
+  } catch (error) {
+    const where = redact(input.databaseUrl);
+    throw (
+      describeRefusal(error, {
+        where,
+        ...roleOf(input.databaseUrl),
+        ...(schema ? { schema } : {}),
+      }) ?? error
+    );
+  }
+}
+
+/** The role a URL connects as, when it names one. */
+function roleOf(url: string): { role?: string } {
+  try {
+    const user = decodeURIComponent(new URL(url).username);
+    return user ? { role: user } : {};
+  } catch {
+    return {};
   }
 }
 
