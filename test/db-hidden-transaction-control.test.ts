@@ -6,24 +6,16 @@
  * standard_conforming_strings on, so the server reads each file exactly as the parser did. On
  * every PostgreSQL target of the harness.
  */
-import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { migrate } from "../src/db/run-migration.js";
+import { databasesPerTest, failureOf } from "./harness/databases.js";
 import { removeCopies } from "./harness/example-repo.js";
 import { migrationRepo } from "./harness/migration-repo.js";
-import { freshDatabase, type PostgresTarget, withClient } from "./harness/postgres.js";
+import { type PostgresTarget, withClient } from "./harness/postgres.js";
 
 const targets = inject("postgresTargets");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { database: freshFor } = databasesPerTest();
 afterAll(removeCopies);
-
-const failureOf = (run: Promise<unknown>): Promise<Error> =>
-  run.then(
-    () => new Error("expected the run to fail"),
-    (error: Error) => error,
-  );
 
 /** A COMMIT after CREATE TABLE half, hidden from a keyword scan, and CREATE TABLE rest after it. */
 const HIDDEN: [string, string, number][] = [
@@ -55,11 +47,7 @@ const HIDDEN: [string, string, number][] = [
 ];
 
 describe.each(targets)("hidden transaction control on $name", (target: PostgresTarget) => {
-  async function database(): Promise<string> {
-    const db = await freshDatabase(target);
-    cleanups.push(db.drop);
-    return db.url;
-  }
+  const database = () => freshFor(target);
   const tables = (url: string) =>
     withClient(url, async (c) =>
       (

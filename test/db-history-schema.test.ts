@@ -4,17 +4,15 @@
  * later one — never sends the history elsewhere nor makes the next run start "from none". On
  * every PostgreSQL target of the harness.
  */
-import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { migrate } from "../src/db/run-migration.js";
+import { databasesPerTest } from "./harness/databases.js";
 import { removeCopies } from "./harness/example-repo.js";
 import { migrationRepo, type TestRelease } from "./harness/migration-repo.js";
-import { freshDatabase, type PostgresTarget, withClient } from "./harness/postgres.js";
+import { type PostgresTarget, withClient } from "./harness/postgres.js";
 
 const targets = inject("postgresTargets");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { database: freshFor } = databasesPerTest();
 afterAll(removeCopies);
 
 /** 1.0.0 creates a table; 1.1.0 moves the search_path, for its session and for the database. */
@@ -55,11 +53,7 @@ const historiesIn = (url: string) =>
   );
 
 describe.each(targets)("where the history lives, on $name", (target: PostgresTarget) => {
-  async function database(): Promise<string> {
-    const db = await freshDatabase(target);
-    cleanups.push(db.drop);
-    return db.url;
-  }
+  const database = () => freshFor(target);
 
   it("stays in its schema when a migration moves the search_path, and the next run finds it there", async () => {
     const url = await database();

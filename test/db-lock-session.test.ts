@@ -4,31 +4,19 @@
  * releases nothing of it, and when the lock's session is lost the run stops before the next
  * migration, so two runs can never interleave. On every PostgreSQL target of the harness.
  */
-import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { migrate } from "../src/db/run-migration.js";
+import { databasesPerTest, failureOf } from "./harness/databases.js";
 import { removeCopies } from "./harness/example-repo.js";
 import { migrationRepo } from "./harness/migration-repo.js";
-import { freshDatabase, type PostgresTarget, withClient } from "./harness/postgres.js";
+import { type PostgresTarget, withClient } from "./harness/postgres.js";
 
 const targets = inject("postgresTargets");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { database: freshFor } = databasesPerTest();
 afterAll(removeCopies);
 
-const failureOf = (run: Promise<unknown>): Promise<Error> =>
-  run.then(
-    () => new Error("expected the run to fail"),
-    (error: Error) => error,
-  );
-
 describe.each(targets)("the migration lock's own session on $name", (target: PostgresTarget) => {
-  async function database(): Promise<string> {
-    const db = await freshDatabase(target);
-    cleanups.push(db.drop);
-    return db.url;
-  }
+  const database = () => freshFor(target);
 
   const applied = (url: string) =>
     withClient(url, async (c) =>

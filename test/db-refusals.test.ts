@@ -4,23 +4,17 @@
  * read-only transactions, TLS asked of a server without it — through the CLI as a user runs it,
  * never "internal error" and a stack trace. On every PostgreSQL target of the harness.
  */
-import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { databasesPerTest } from "./harness/databases.js";
 import { copyExample, removeCopies, runPinlineAsync } from "./harness/example-repo.js";
-import { freshDatabase, type PostgresTarget, withClient } from "./harness/postgres.js";
+import { type PostgresTarget, withClient } from "./harness/postgres.js";
 
 const targets = inject("postgresTargets");
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { database: freshFor, afterDrop } = databasesPerTest();
 afterAll(removeCopies);
 
 describe.each(targets)("the database's refusals on $name", (target: PostgresTarget) => {
-  async function database(): Promise<string> {
-    const db = await freshDatabase(target);
-    cleanups.push(db.drop);
-    return db.url;
-  }
+  const database = () => freshFor(target);
 
   /** A login role of this test, dropped afterwards; `setup` runs as the superuser. */
   async function role(url: string, setup: (name: string) => string[]): Promise<string> {
@@ -29,8 +23,8 @@ describe.each(targets)("the database's refusals on $name", (target: PostgresTarg
       await c.query(`CREATE ROLE ${name} LOGIN PASSWORD 'pinline-test'`);
       for (const statement of setup(name)) await c.query(statement);
     });
-    // Dropped after the database (cleanups run last-in first-out): it holds grants there.
-    cleanups.unshift(() =>
+    // Dropped after the database: it holds grants there.
+    afterDrop(() =>
       withClient(target.url, (c) => c.query(`DROP ROLE IF EXISTS ${name}`)).then(() => {}),
     );
     const as = new URL(url);
