@@ -195,11 +195,11 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
   // The lock lives on a session of its own, which no migration can reach: a file that calls
   // pg_advisory_unlock_all() (or ends its session) releases nothing of it.
   let lock: MigrationLock | undefined;
+  let lockSession: pg.Client | undefined;
   try {
     if (!input.dryRun) {
-      const session = await connect(input.databaseUrl, settings, LOCK_APPLICATION_NAME);
-      lock = { session, key: 0n };
-      const held = await acquireMigrationLock(session, {
+      lockSession = await connect(input.databaseUrl, settings, LOCK_APPLICATION_NAME);
+      const held = await acquireMigrationLock(lockSession, {
         waitMs: settings.lockWaitMs,
         onWait: (holder) =>
           emit({
@@ -209,7 +209,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
             message: `another run holds the migration lock (${holder}); waiting up to ${settings.lockWaitMs} ms`,
           }),
       });
-      lock.key = held.key;
+      lock = { session: lockSession, key: held.key };
     }
     const { table, history } = await openHistory(client, input);
 
@@ -259,6 +259,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
   } finally {
     await disconnect(client);
     if (lock) await releaseLock(lock);
+    else if (lockSession) await disconnect(lockSession); // the lock was never taken
   }
 }
 
