@@ -11,7 +11,11 @@ import { compareVersions } from "../core/version.js";
 import { buildCatalog } from "../repo/catalog.js";
 import { RELEASE_FILE } from "../repo/layout.js";
 import type { RepositoryTree } from "../repo/load-tree.js";
-import { verifyRelease } from "../trust/verify-release.js";
+import {
+  type RepositoryTrust,
+  readRepositoryTrust,
+  verifyRelease,
+} from "../trust/verify-release.js";
 
 /** A key whose signature counted for a release: its primary fingerprint and user id. */
 export interface ReleaseSigner {
@@ -51,6 +55,7 @@ export async function verifyFeedReleases(
   const releases = [...buildCatalog(tree).releases.entries()].sort(([a], [b]) =>
     compareVersions(a, b),
   );
+  let trust: Promise<RepositoryTrust> | undefined; // keys/ and policies, read once for all
   for (const [version, { folder }] of releases) {
     const file = `releases/${folder.folder}/${RELEASE_FILE}`;
     if (!folder.data) {
@@ -62,7 +67,11 @@ export async function verifyFeedReleases(
       });
       continue;
     }
-    const verdict = await verifyOne(tree.root, folder.folder, now);
+    if (!trust) {
+      trust = readRepositoryTrust(tree.root);
+      trust.catch(() => {}); // awaited where it was read before; never an unhandled rejection
+    }
+    const verdict = await verifyOne(tree.root, folder.folder, now, trust);
     if ("reason" in verdict) unverified.push({ version, file, reason: verdict.reason });
     else signers.set(version, verdict.signers);
   }
@@ -73,9 +82,15 @@ async function verifyOne(
   root: string,
   folder: string,
   now: Date,
+  trust: Promise<RepositoryTrust>,
 ): Promise<{ signers: ReleaseSigner[] } | { reason: string }> {
   try {
-    const result = await verifyRelease({ root, releaseDir: join(root, "releases", folder), now });
+    const result = await verifyRelease({
+      root,
+      releaseDir: join(root, "releases", folder),
+      now,
+      trust, // what reading keys/ or the policies refused is judged as before
+    });
     if (!result.ok) {
       return {
         reason: `${result.summary} (threshold from ${result.thresholdFrom})`,

@@ -15,6 +15,7 @@ import { shippedFileDigest } from "../repo/shipped-file-digest.js";
 import { fetchArtifacts } from "./fetch-artifacts.js";
 import {
   describeKeyringProblem,
+  type Keyring,
   type KeyringProblem,
   keyringErrors,
   loadKeyring,
@@ -64,6 +65,8 @@ export async function verifyRelease(input: {
   /** Download the components published at https URLs and check them (without artifactsDir). */
   fetch?: boolean;
   now?: Date;
+  /** keys/ and the policies, when the caller verifies several releases (read once). */
+  trust?: Promise<RepositoryTrust>;
 }): Promise<ReleaseVerification> {
   const now = input.now ?? new Date();
   const dir = resolve(input.releaseDir);
@@ -82,10 +85,9 @@ export async function verifyRelease(input: {
       hint: `sign it: pinline sign ${relative(process.cwd(), dir) || "."} --key <private key file>`,
     });
   }
-  const { threshold, from } = await thresholdFor(input.root, manifest);
-  const { keys, problems } = await loadKeyring(join(input.root, "keys"), (path) =>
-    relative(input.root, path).split("\\").join("/"),
-  );
+  const trust = await (input.trust ?? readRepositoryTrust(input.root));
+  const { threshold, from } = thresholdFor(trust.policies, manifest);
+  const { keys, problems } = trust.keyring;
   let signatures: VerifyResult;
   try {
     signatures = await verifyBytes({
@@ -153,10 +155,16 @@ export function releaseVerifier(
   root: string,
   now?: Date,
 ): (folder: string) => Promise<ReadonlyMap<string, string>> {
+  let trust: Promise<RepositoryTrust> | undefined; // read on the first release, then shared
   return async (folder) => {
+    if (!trust) {
+      trust = readRepositoryTrust(root);
+      trust.catch(() => {}); // awaited where it was read before; never an unhandled rejection
+    }
     const result = await verifyRelease({
       root,
       releaseDir: join(root, "releases", folder),
+      trust,
       ...(now ? { now } : {}),
     });
     if (!result.ok) {
@@ -261,18 +269,33 @@ function readManifest(bytes: Buffer, file: string): ReleaseManifest {
   return value;
 }
 
+/** What every verification in one repository judges with: keys/ and the policies. */
+export interface RepositoryTrust {
+  keyring: Keyring;
+  policies: { file: string; value: Policy }[];
+}
+
+/** Reads keys/ and the policies once, for the verifications of one run. */
+export async function readRepositoryTrust(root: string): Promise<RepositoryTrust> {
+  const policies = readPolicies(root);
+  const keyring = await loadKeyring(join(root, "keys"), (path) =>
+    relative(root, path).split("\\").join("/"),
+  );
+  return { keyring, policies };
+}
+
 /**
  * The threshold is the strictest `signatures.threshold` among the policies whose allowed
  * channels receive this release — wherever it may be deployed, it must satisfy that policy.
  */
-async function thresholdFor(
-  root: string,
+function thresholdFor(
+  policies: RepositoryTrust["policies"],
   manifest: ReleaseManifest,
-): Promise<{ threshold: number; from: string }> {
+): { threshold: number; from: string } {
   const version = parseVersion(manifest.version);
   let threshold = 1;
   let from = "the default";
-  for (const policy of readPolicies(root)) {
+  for (const policy of policies) {
     const data = policy.value;
     if (!data?.signatures?.threshold) continue;
     if (policyAllowsVersion(data, version) && data.signatures.threshold > threshold) {
