@@ -47,6 +47,14 @@ export type ClockTime = string;
  */
 export type Duration1 = string;
 /**
+ * A duration such as "90s", "5m", "6h", "48h", "2d", "1w" or "1h30m".
+ */
+export type Duration2 = string;
+/**
+ * A duration such as "90s", "5m", "6h", "48h", "2d", "1w" or "1h30m".
+ */
+export type Duration3 = string;
+/**
  * The rollout stage (policies/rollout.yaml) this environment belongs to.
  */
 export type EnvironmentName1 = string;
@@ -54,6 +62,10 @@ export type EnvironmentName1 = string;
  * Name of the secret or environment variable that holds the database URL.
  */
 export type EnvVarName = string;
+/**
+ * A duration such as "90s", "5m", "6h", "48h", "2d", "1w" or "1h30m".
+ */
+export type Duration4 = string;
 /**
  * The name of an environment variable or secret (never its value).
  */
@@ -178,6 +190,8 @@ export interface Policy {
   maintenanceWindow?: MaintenanceWindow;
   rollback?: RollbackPolicy;
   canary?: CanaryCriteria;
+  analysis?: CanaryAnalysis;
+  deploy?: DeployPolicy;
 }
 export interface ApprovalPolicy {
   /**
@@ -252,6 +266,27 @@ export interface Threshold {
   max?: number;
 }
 /**
+ * How the canary metrics are measured and judged after a deploy, as Argo Rollouts' analysis: a measurement every interval, count of them (default: as many as fit in rollback.healthCheckTimeout); the analysis fails once more than failureLimit measurements failed, and is inconclusive (which fails the deploy) once more than inconclusiveLimit had no data.
+ */
+export interface CanaryAnalysis {
+  interval?: Duration2;
+  /**
+   * How many measurements to take.
+   */
+  count?: number;
+  /**
+   * Failed measurements tolerated; one more fails the deploy (Argo Rollouts' failureLimit).
+   */
+  failureLimit?: number;
+  /**
+   * Measurements without data tolerated; one more ends the analysis as inconclusive (Argo Rollouts' inconclusiveLimit).
+   */
+  inconclusiveLimit?: number;
+}
+export interface DeployPolicy {
+  timeout?: Duration3;
+}
+/**
  * policies/rollout.yaml: the ordered stages of the staged rollout. A version enters a stage only after it has soaked in the previous one; environments name their stage in their pin.
  */
 export interface Rollout {
@@ -308,6 +343,7 @@ export interface HealthChecks {
    */
   metrics?: string;
   prometheus?: PrometheusQueries;
+  metricNames?: ScrapedMetricNames;
 }
 /**
  * Queries that each return one number, evaluated against the policy's canary criteria.
@@ -318,14 +354,38 @@ export interface PrometheusQueries {
   responseTimeP95Ms?: string;
   successRate?: string;
 }
+/**
+ * The metric names the /metrics scrape (health.metrics) reads, when the service does not use the defaults.
+ */
+export interface ScrapedMetricNames {
+  /**
+   * Counter of requests with a code (or status) label; 5xx counts as an error. Default http_requests_total.
+   */
+  requests?: string;
+  /**
+   * Histogram of request durations in seconds (its _bucket series are read). Default http_request_duration_seconds.
+   */
+  duration?: string;
+}
 export interface DatabaseConnection {
   urlEnv: EnvVarName;
+  backup?: BackupSettings;
+}
+/**
+ * The pre-update backup. Default: a pg_dump custom-format archive of the database (pg_dump matching the server's major version), restorable with pinline restore.
+ */
+export interface BackupSettings {
+  /**
+   * A backup hook run instead of pg_dump, without a shell (as deploy.command): ${environment}, ${version}, ${from} and ${dir} (the backup folder) are substituted. It must exit 0 for the deploy to go on; the database URL is in the variable database.urlEnv names.
+   */
+  command?: string;
 }
 export interface DeploySettings {
   /**
    * The command that applies the pin, run without a shell: split into arguments as a shell would, with ${version}, ${traffic}, ${environment} and ${components.<name>.artifact|version} substituted inside them. Operators, redirections, $VAR, $(...), backticks, globs and line breaks are refused (put them in a script).
    */
   command: string;
+  timeout?: Duration4;
 }
 export interface NotifySettings {
   slack?: EnvVarName1;
