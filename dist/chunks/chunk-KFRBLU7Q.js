@@ -1,6 +1,6 @@
 import { createRequire as __pinlineCreateRequire } from "node:module";
 const require = __pinlineCreateRequire(import.meta.url);
-import{a as v,b as a}from"./chunk-DWASALMW.js";import{a as d}from"./chunk-R3UE5UQI.js";import{a as l,b as g,c as P,e as u}from"./chunk-HKEMMOFK.js";import{f}from"./chunk-OHMUY375.js";import{a as c}from"./chunk-PLYNGRWK.js";import{g as s}from"./chunk-OQPFHEKF.js";import{e as m}from"./chunk-3DNOAFL5.js";async function p(t,o,r){let e=v(o.environment,o.to),{commit:n}=await d({root:t,file:o.file,version:o.to,message:`${e}
+import{a as v,b as a}from"./chunk-53A5K3WR.js";import{a as d}from"./chunk-R3UE5UQI.js";import{a as l,b as g,c as P,e as u}from"./chunk-S373BNIC.js";import{f}from"./chunk-OHMUY375.js";import{a as c}from"./chunk-2IDU7X5I.js";import{g as s}from"./chunk-OQPFHEKF.js";import{e as m}from"./chunk-4YR3DITJ.js";async function p(t,o,r){let e=v(o.environment,o.to),{commit:n}=await d({root:t,file:o.file,version:o.to,message:`${e}
 
 ${o.pin.version} \u2192 ${o.to}${r?`
 
