@@ -4,8 +4,9 @@
  * Transactional (the default): BEGIN; SET LOCAL synchronous_commit / lock_timeout /
  * statement_timeout; the file; the history row; COMMIT — one transaction, so the file and its row
  * are applied together or not at all, sent as one multi-statement query: one round trip per
- * migration (transactionQueries). It commits without waiting for the WAL flush; the run waits
- * once, at the end (flushCommitted). On error: ROLLBACK, and the error becomes a
+ * migration (transactionQueries). It commits without waiting for the WAL flush, except the run's
+ * last file, whose commit waits and so makes every earlier one durable too; flushCommitted then
+ * confirms it. On error: ROLLBACK, and the error becomes a
  * MigrationFailedError naming the release, the file, PostgreSQL's message, SQLSTATE and the line.
  *
  * `-- pinline:no-transaction`: the history row is written dirty first, then each statement runs
@@ -36,6 +37,11 @@ export interface ApplyOptions {
   appliedBy: string | undefined;
   /** Record the row with the session's prepared INSERT (prepareInsertApplied ran). */
   insertPrepared?: boolean;
+  /**
+   * Commit waiting for the WAL flush (synchronous_commit on): the run's last file, whose commit
+   * makes every earlier one durable too (see flushCommitted).
+   */
+  durableCommit?: boolean;
   onRetry?: (retry: RetryInfo) => void;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -58,6 +64,11 @@ export class MigrationFailedError extends MigrationFileError {
   readonly sqlstate: string | undefined;
   /** true: it ran outside a transaction and left the history dirty. */
   readonly dirty: boolean;
+  /**
+   * true: a transactional file whose connection broke (or whose server shut down) before
+   * PostgreSQL answered, so whether its COMMIT ran is not known until the history is read again.
+   */
+  readonly inDoubt: boolean;
 
   constructor(
     migration: MigrationFile,
@@ -65,6 +76,7 @@ export class MigrationFailedError extends MigrationFileError {
     details: {
       sqlstate: string | undefined;
       dirty: boolean;
+      inDoubt?: boolean;
       line?: number;
       column?: number;
       hint: string;
@@ -83,6 +95,7 @@ export class MigrationFailedError extends MigrationFileError {
     this.file = migration.file;
     this.sqlstate = details.sqlstate;
     this.dirty = details.dirty;
+    this.inDoubt = details.inDoubt === true;
   }
 }
 
@@ -132,6 +145,19 @@ async function applyInTransaction(
     return { durationMs };
   } catch (thrown) {
     const { error, attempts } = unwrap(thrown);
+    if (connectionBroke(error)) {
+      // The COMMIT travels in the same query as the file: it may have run before the answer was
+      // lost. The run reads the history again to tell (run-migration.ts, settleCommits).
+      throw failure(migration, error, {
+        attempts,
+        options,
+        dirty: false,
+        inDoubt: true,
+        outcome:
+          "the connection broke before PostgreSQL answered, so whether it committed is not known yet",
+        hint: "run pinline migrate --status once the server answers: the history says whether it committed",
+      });
+    }
     const at = inFile
       ? locate(migration.text, 0, errorPosition(error, queries.fileStart))
       : undefined;
@@ -181,7 +207,7 @@ function transactionQueries(
   // SET LOCAL on top of the session's settings: a file that changes them for the session
   // (SET lock_timeout = 0) must not carry that into the next migration. synchronous_commit:
   // see flushCommitted.
-  const begin = `BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = ${whole(options.lockTimeoutMs)}; SET LOCAL statement_timeout = ${whole(options.statementTimeoutMs)};\n`;
+  const begin = `BEGIN; SET LOCAL synchronous_commit = ${options.durableCommit ? "on" : "off"}; SET LOCAL lock_timeout = ${whole(options.lockTimeoutMs)}; SET LOCAL statement_timeout = ${whole(options.statementTimeoutMs)};\n`;
   // After COMMIT, in the same query: standard_conforming_strings on again for the session, so the
   // next file is read by the server as the parser read it, whatever this one set.
   const record = `${insertAppliedSql(client, table, entry, options.insertPrepared === true)};\nCOMMIT;\n${CONFORMING_STRINGS}`;
@@ -190,24 +216,54 @@ function transactionQueries(
     : { withFile: `${begin}${migration.text}`, fileStart: begin.length, afterFile: record };
 }
 
+/** How long flushCommitted waits for the WAL writer at most, beyond three of its delays. */
+const FLUSH_MARGIN_MS = 5_000;
+
 /**
- * Waits until every migration this session committed is durable: on disk, and on synchronous
- * standbys as far as the session's synchronous_commit asks. Call it before reporting the run's
- * outcome, success or failure.
+ * Waits until everything this session committed is on disk: until the server's WAL flush
+ * position passes the WAL written so far. Call it before reporting any migration applied,
+ * on success and on failure. Throws when the session is gone or the flush does not come.
  *
  * Why: a transactional migration commits with synchronous_commit off, so that the run does not
  * wait for a WAL flush after each of hundreds of files (a large share of what a small migration
- * costs). That gives up nothing a run promises: each file still commits atomically
- * with its history row, and is visible at once; a server crash during the run can only lose the
- * last few commits whole — file and row together — and the run fails and resumes from the
- * history as it would after any crash. A commit that does wait for the flush makes everything
- * logged before it durable, so one such commit at the end covers the whole run.
+ * costs). Each file still commits atomically with its history row and is visible at once; but
+ * a server crash before the flush loses the last commits, each whole — file and row together.
+ * The run's last file commits with synchronous_commit on, which flushes the WAL up to it, and
+ * so every earlier commit too (and waits for synchronous standbys): on a successful run this
+ * finds the flush done and returns at once. After a failure, or when a file turned
+ * synchronous_commit off for itself, it waits for the WAL writer, which flushes asynchronous
+ * commits within three wal_writer_delay.
+ *
+ * Not "SELECT txid_current()": a transaction that writes nothing but its commit record commits
+ * asynchronously whatever synchronous_commit says, so it flushes nothing.
  */
-export async function flushCommitted(client: pg.ClientBase): Promise<void> {
-  // A transaction that takes an id writes a commit record, though it changes nothing; with the
-  // session's own synchronous_commit, committing it waits for the flush up to that record.
-  // txid_current, not pg_current_xact_id: the same on 13+, and it exists before 13 too.
-  await client.query("SELECT txid_current()");
+export async function flushCommitted(
+  client: pg.ClientBase,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<void> {
+  const { rows } = await client.query<{ target: string; flushed: boolean; delay: string }>(
+    `SELECT pg_current_wal_insert_lsn()::text AS target,
+            pg_current_wal_flush_lsn() >= pg_current_wal_insert_lsn() AS flushed,
+            current_setting('wal_writer_delay') AS delay`,
+  );
+  const first = rows[0];
+  if (!first || first.flushed) return;
+  const delayMs = Number.parseInt(first.delay, 10) * (first.delay.endsWith("ms") ? 1 : 1000);
+  const waitMs = 3 * (Number.isFinite(delayMs) ? delayMs : 200) + FLUSH_MARGIN_MS;
+  const deadline = Date.now() + waitMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    await sleep(pause);
+    const { rows: now } = await client.query<{ flushed: boolean }>(
+      "SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS flushed",
+      [first.target],
+    );
+    if (now[0]?.flushed) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the server did not write the WAL up to ${first.target} to disk within ${waitMs} ms`,
+      );
+    }
+  }
 }
 
 async function applyStatementByStatement(
@@ -385,10 +441,22 @@ function transactionStatus(client: pg.ClientBase): string | undefined {
   }
 }
 
+/**
+ * The session ended under the query: no SQLSTATE (the socket closed: "Connection terminated
+ * unexpectedly"), a connection exception (class 08), or the server ending the session (57P01
+ * shutdown, 57P02 crash of another process, 57P05 idle; not 57014, a cancelled statement, which
+ * rolls back as any error does). The query's fate is then unknown.
+ */
+export function connectionBroke(error: unknown): boolean {
+  const sqlstate = sqlstateOf(error);
+  return sqlstate === undefined || sqlstate.startsWith("08") || sqlstate.startsWith("57P");
+}
+
 interface FailureContext {
   attempts: number;
   options: ApplyOptions;
   dirty: boolean;
+  inDoubt?: boolean;
   at?: { line: number; column: number };
   which?: string;
   outcome: string;
@@ -415,6 +483,7 @@ function failure(
   return new MigrationFailedError(migration, message, {
     sqlstate,
     dirty: context.dirty,
+    inDoubt: context.inDoubt === true,
     ...(context.at ? { line: context.at.line, column: context.at.column } : {}),
     hint:
       sqlstate && RETRYABLE.has(sqlstate)

@@ -17,7 +17,7 @@ import pg from "pg";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import { compareVersions } from "../core/version.js";
 import { loadTree } from "../repo/load-tree.js";
-import { applyMigration, flushCommitted } from "./apply-migration.js";
+import { applyMigration, flushCommitted, MigrationFailedError } from "./apply-migration.js";
 import { describeRefusal } from "./database-refusal.js";
 import {
   type DatabaseState,
@@ -58,6 +58,7 @@ import {
   type ReleaseChains,
   readReleaseChains,
 } from "./read-release-chain.js";
+import { settleCommits } from "./settle-commits.js";
 
 export { MigrationFailedError } from "./apply-migration.js";
 export { describeOperator } from "./describe-operator.js";
@@ -66,6 +67,8 @@ export { EMPTY_DATABASE } from "./read-release-chain.js";
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 1000;
 export const DEFAULT_LOCK_ATTEMPTS = 3;
+/** How long a run whose server went away tries to reconnect, to say which commits survived. */
+export const DEFAULT_RECOVERY_WAIT_MS = 30_000;
 const APPLICATION_NAME = "pinline migrate";
 /**
  * `pinline serve` keeps its own history in the schema pinline_updates (src/serve/server-schema.ts
@@ -94,6 +97,11 @@ export interface MigrateInput {
   /** statement_timeout (default 0: none). */
   statementTimeoutMs?: number;
   /**
+   * After the server went away mid-run, how long to try reconnecting to read which commits
+   * survived (default 30 s).
+   */
+  recoveryWaitMs?: number;
+  /**
    * Where the history lives (see locateHistoryTable): a schema of its own, or schemas whose
    * history is someone else's and never adopted.
    */
@@ -117,9 +125,16 @@ export interface MigrationStepResult {
   path: string;
   direction: Direction;
   transactional: boolean;
+  /** The file's sha256, as its history row records it. */
+  checksum: string;
   durationMs: number;
-  /** "skipped": already applied by an earlier run that stopped half-way. */
-  status: "applied" | "planned" | "skipped";
+  /**
+   * "applied": committed and durable (a run reports nothing else as applied); "skipped": already
+   * applied by an earlier run that stopped half-way. Only in a failed run's report: "committed"
+   * (durability not known: the server went away and did not come back in time), "lost" (its
+   * commit did not survive the server going away), "in-doubt" (undecided).
+   */
+  status: "applied" | "planned" | "skipped" | "committed" | "lost" | "in-doubt";
 }
 
 export interface RepairedRow {
@@ -163,13 +178,16 @@ export type MigrationEvent =
       delayMs: number;
       sqlstate: string;
     }
-  | { type: "notice"; message: string };
+  | { type: "notice"; message: string }
+  /** Every commit of the run reached disk: only now are its migrations applied. */
+  | { type: "durable"; message: string };
 
 interface Settings {
   lockWaitMs: number;
   lockTimeoutMs: number;
   lockAttempts: number;
   statementTimeoutMs: number;
+  recoveryWaitMs: number;
 }
 
 /** Migrates (or rolls back) the database to `input.target`. See the module comment. */
@@ -241,14 +259,31 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
       };
     }
     const started = performance.now();
+    // Nothing is reported applied before it is durable; after a crash, the history says what
+    // survived (settle-commits.ts).
+    const settle = () =>
+      settleCommits({
+        steps,
+        client,
+        flush: (session) => flushCommitted(session),
+        reconnect: () => connect(input.databaseUrl, settings),
+        table,
+        sinceId: history.reduce((newest, row) => Math.max(newest, row.id), 0),
+        recoveryWaitMs: settings.recoveryWaitMs,
+      });
     try {
       await runSteps(client, table, files, steps, settings, input.appliedBy, emit, lock);
     } catch (error) {
-      // What committed before the failure stays applied: make it durable before reporting.
-      await makeDurable(client, steps).catch(() => {});
-      throw error;
+      const settled = await settle();
+      throw settled ? withAftermath(error, settled) : error;
     }
-    await makeDurable(client, steps);
+    const settled = await settle();
+    if (settled) {
+      throw new PinlineError(`the run's commits may not be durable: ${settled}`, {
+        hint: "nothing is reported applied that the history does not show after the server came back",
+      });
+    }
+    emit({ type: "durable", message: durableMessage(steps) });
     return {
       from: state.version,
       to,
@@ -276,6 +311,7 @@ function readSettings(input: MigrateInput): Settings {
     lockTimeoutMs: read("lockTimeoutMs", input.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 0),
     lockAttempts: read("lockAttempts", input.lockAttempts, DEFAULT_LOCK_ATTEMPTS, 1),
     statementTimeoutMs: read("statementTimeoutMs", input.statementTimeoutMs, 0, 0),
+    recoveryWaitMs: read("recoveryWaitMs", input.recoveryWaitMs, DEFAULT_RECOVERY_WAIT_MS, 0),
   };
 }
 
@@ -494,6 +530,7 @@ function stepResult(step: PlannedStep, file: MigrationFile): MigrationStepResult
     path: file.path,
     direction: step.direction,
     transactional: file.transactional,
+    checksum: file.checksum,
     durationMs: 0,
     status: step.status,
   };
@@ -514,6 +551,7 @@ async function runSteps(
   // The prepared INSERT serves every file up to the first that might drop it.
   let insertPrepared = steps.some((s) => s.status === "planned" && s.transactional);
   if (insertPrepared) await prepareInsertApplied(client, table);
+  const last = steps.findLastIndex((s) => s.status === "planned");
   for (const [i, step] of steps.entries()) {
     if (step.status !== "planned") continue;
     index++;
@@ -527,53 +565,59 @@ async function runSteps(
       total,
       message: `${verbOf(step)} ${step.path}${step.transactional ? "" : " (no transaction)"} (${index}/${total})`,
     });
-    const { durationMs } = await applyMigration(client, table, file, {
-      lockTimeoutMs: settings.lockTimeoutMs,
-      statementTimeoutMs: settings.statementTimeoutMs,
-      lockAttempts: settings.lockAttempts,
-      appliedBy,
-      insertPrepared,
-      onRetry: (retry) =>
-        emit({
-          type: "retry",
-          step,
-          attempt: retry.attempt,
-          attempts: retry.attempts,
-          delayMs: retry.delayMs,
-          sqlstate: retry.sqlstate,
-          message: `${step.path}: ${retry.message}; attempt ${retry.attempt} of ${retry.attempts} in ${retry.delayMs} ms`,
-        }),
-    });
-    step.status = "applied";
-    step.durationMs = Math.round(durationMs);
+    let applied: { durationMs: number };
+    try {
+      applied = await applyMigration(client, table, file, {
+        lockTimeoutMs: settings.lockTimeoutMs,
+        statementTimeoutMs: settings.statementTimeoutMs,
+        lockAttempts: settings.lockAttempts,
+        appliedBy,
+        insertPrepared,
+        // The last commit waits for the flush, and so makes every earlier one durable.
+        durableCommit: i === last,
+        onRetry: (retry) =>
+          emit({
+            type: "retry",
+            step,
+            attempt: retry.attempt,
+            attempts: retry.attempts,
+            delayMs: retry.delayMs,
+            sqlstate: retry.sqlstate,
+            message: `${step.path}: ${retry.message}; attempt ${retry.attempt} of ${retry.attempts} in ${retry.delayMs} ms`,
+          }),
+      });
+    } catch (error) {
+      if (error instanceof MigrationFailedError && error.inDoubt) step.status = "in-doubt";
+      throw error;
+    }
+    // A transactional file's commit is durable only once the run's flush says so (settleCommits);
+    // a non-transactional one ran with the session's synchronous_commit and is durable now.
+    step.status = step.transactional ? "committed" : "applied";
+    step.durationMs = Math.round(applied.durationMs);
     emit({
       type: "step-done",
       step,
       index,
       total,
-      message: `${step.direction === "migrate" ? "applied" : "ran"} ${step.path} in ${step.durationMs} ms (${index}/${total})`,
+      message: `${step.transactional ? "committed" : step.direction === "migrate" ? "applied" : "ran"} ${step.path} in ${step.durationMs} ms (${index}/${total})`,
     });
   }
 }
 
-/** Waits for the WAL flush of the transactional migrations that ran (see flushCommitted). */
-async function makeDurable(
-  client: pg.Client,
-  steps: readonly MigrationStepResult[],
-): Promise<void> {
-  const ran = steps.filter((step) => step.status === "applied" && step.transactional).length;
-  if (ran === 0) return;
-  try {
-    await flushCommitted(client);
-  } catch (error) {
-    throw new PinlineError(
-      `${ran} migration${ran === 1 ? "" : "s"} committed, but waiting for the commits to reach disk failed: ${(error as Error).message}`,
-      {
-        hint: "if the server crashed, the last of them may be lost (each with its history row): run migrate again, and it applies what is missing",
-        cause: error,
-      },
-    );
+/** The failed run's error, with what became of its commits said after it (never swallowed). */
+function withAftermath(error: unknown, aftermath: string): Error {
+  if (error instanceof Error) {
+    error.message = `${error.message}. Then ${aftermath}`;
+    return error;
   }
+  return new PinlineError(`${String(error)}. Then ${aftermath}`);
+}
+
+function durableMessage(steps: readonly MigrationStepResult[]): string {
+  const ran = steps.filter((s) => s.status === "applied").length;
+  return ran === 0
+    ? "nothing ran"
+    : `durable: the ${ran === 1 ? "commit is" : `${ran} commits are`} on disk`;
 }
 
 function verbOf(step: MigrationStepResult): string {
