@@ -80,8 +80,9 @@ describe("pinline serve (the bundle)", () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.stdout()).toContain("(feed version 1: beta, custom:acme, early-access, stable)");
     expect(server.stderr()).toContain(
-      "applied releases/1.0.0/migrations/0.0.0-1.0.0_update_reports.sql",
+      "committed releases/1.0.0/migrations/0.0.0-1.0.0_update_reports.sql",
     );
+    expect(server.stderr()).toContain("durable: the commit is on disk");
     const check = () =>
       request(`${server.url}/api/v1/updates/check`, { headers: { "X-Current-Version": "2.4.1" } });
     expect((await check()).json).toMatchObject({ updateAvailable: false });
