@@ -271,12 +271,6 @@ describe("planning a migration", () => {
 
   it.each<[string, Entry[], string | null, RegExp]>([
     [
-      "a database on another branch (off the target's chain)",
-      [...UP_TO_241, ...migrated("2.4.2")],
-      "2.5.0-beta.3",
-      /^Invalid version for migration\. Expected 2\.4\.1, got 2\.4\.2/,
-    ],
-    [
       "going back through a release without rollback scripts",
       [...UP_TO_241, ...migrated("2.5.0-beta.3", "2.5.0")],
       "2.4.1",
@@ -291,6 +285,71 @@ describe("planning a migration", () => {
   ])("refuses %s", (_name, entries, target, message) => {
     expect(() => planMigration(chains, at(...entries), target)).toThrow(RefusedError);
     expect(() => planMigration(chains, at(...entries), target)).toThrow(message);
+  });
+
+  describe("the chain rule for maintenance releases: across lines through the release they share", () => {
+    // 2.4.2 (from 2.4.1) is a maintenance release of the 2.4 line; 2.5.0-beta.3 (from 2.4.1)
+    // opens the next minor. 3.0.0 (from 2.4.1) is a third line, which is no maintenance line.
+    const withThird: ReleaseChains = new Map([
+      ...chains,
+      ["3.0.0", release("3.0.0", "2.4.1", ["migrations/three.sql"], ["rollback/three.sql"])],
+    ]);
+
+    it("from the maintenance release to the next minor: its migration rolled back, then the next minor's applied", () => {
+      const plan = planMigration(chains, at(...UP_TO_241, ...migrated("2.4.2")), "2.5.0-beta.3");
+      expect(plan.steps.map((s) => `${s.direction} ${s.release} ${s.file}`)).toEqual([
+        "rollback 2.4.2 rollback/hotfix.sql",
+        "migrate 2.5.0-beta.3 migrations/beta.sql",
+      ]);
+      expect(plan.via).toEqual({
+        ancestor: "2.4.1",
+        undone: ["2.4.2"],
+        applied: ["2.5.0-beta.3"],
+        maintenanceLine: "2.4",
+      });
+    });
+
+    it("through a code-only maintenance release (2.4.3, no migrations) on top of it", () => {
+      const state = at(...UP_TO_241, ...migrated("2.4.2"));
+      expect(steps(state, "2.5.0")).toEqual([
+        "2.4.2 rollback/hotfix.sql",
+        "2.5.0-beta.3 migrations/beta.sql",
+        "2.5.0 migrations/final.sql",
+      ]);
+    });
+
+    it("and back: from the next minor to the maintenance release", () => {
+      const state = at(...UP_TO_241, ...migrated("2.5.0-beta.3"));
+      expect(steps(state, "2.4.2")).toEqual([
+        "2.5.0-beta.3 rollback/beta.sql",
+        "2.4.2 migrations/hotfix.sql",
+      ]);
+    });
+
+    it("the ordinary chains are unchanged: no crossing where the target's chain holds the database's version", () => {
+      expect(planMigration(chains, at(...UP_TO_241), "2.4.2").via).toBeUndefined();
+    });
+
+    it("refuses two lines that both moved on (no maintenance line): Invalid version for migration", () => {
+      const state = deriveDatabaseState(
+        withThird,
+        history(...UP_TO_241, ...migrated("2.5.0-beta.3")),
+      );
+      expect(() => planMigration(withThird, state, "3.0.0")).toThrow(
+        /^Invalid version for migration\. Expected 2\.4\.1, got 2\.5\.0-beta\.3/,
+      );
+    });
+
+    it("refuses a maintenance release whose migration cannot be undone", () => {
+      const noRollback: ReleaseChains = new Map([
+        ...chains,
+        ["2.4.2", release("2.4.2", "2.4.1", ["migrations/hotfix.sql"], [])],
+      ]);
+      const state = deriveDatabaseState(noRollback, history(...UP_TO_241, ...migrated("2.4.2")));
+      expect(() => planMigration(noRollback, state, "2.5.0-beta.3")).toThrow(
+        /release 2\.4\.2 has no rollback scripts: its migrations cannot be undone, so the database cannot go back to 2\.4\.1/,
+      );
+    });
   });
 
   describe("with a first release of two migrations, and a beta of two", () => {

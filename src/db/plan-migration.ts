@@ -7,12 +7,16 @@
  * - Down (an older release, or EMPTY_DATABASE): the rollback scripts of every newer release on
  *   the database's chain, newest release first, each release's list in order.
  * - Same version: nothing to do.
+ * - Across lines, when one of them is a maintenance line (see crossLines): the releases of the
+ *   database's line beyond the newest release both chains share are rolled back, newest first,
+ *   then the target line's releases beyond it are applied.
  * - A partly applied release is resumed (its remaining migrations) when the target's chain goes
  *   through it, and rolled back (all its rollback scripts, which must tolerate a partial
  *   application, as `DROP ... IF EXISTS` does) when the target is its `from` or older. A partly
  *   rolled back release can only finish its rollback.
  */
 import { RefusedError } from "../core/errors.js";
+import { parseVersion } from "../core/version.js";
 import type { DatabaseState, Direction, PartialRelease } from "./derive-schema-version.js";
 import {
   type ChainRelease,
@@ -38,6 +42,20 @@ export interface MigrationPlan {
   /** The target; null for an empty database. */
   to: string | null;
   steps: PlannedStep[];
+  /** Moving across lines: the release both chains share, which the plan goes through. */
+  via?: LineCrossing;
+}
+
+/** How a plan moves from one line of releases to another (see crossLines). */
+export interface LineCrossing {
+  /** The newest release both chains share. */
+  ancestor: string;
+  /** The database's releases beyond it, rolled back (newest first in the plan). */
+  undone: string[];
+  /** The target's releases beyond it, applied. */
+  applied: string[];
+  /** The maintenance line that forks at the ancestor: "2.4" (undone or applied). */
+  maintenanceLine: string;
 }
 
 /** Plans the run from `state` to `target` (a canonical version, or null for "none"). */
@@ -86,7 +104,68 @@ export function planMigration(
     return { from: current, to: target, steps };
   }
 
+  const crossing = partial ? undefined : crossLines(currentChain, targetChain);
+  if (crossing) {
+    const { ancestorIndex, via } = crossing;
+    for (const release of currentChain.slice(ancestorIndex + 1).reverse()) {
+      steps.push(...rollbackOf(release, via.ancestor));
+    }
+    for (const release of targetChain.slice(ancestorIndex + 1)) {
+      steps.push(...stepsOf(release, "migrate", release.migrations, "planned"));
+    }
+    return { from: current, to: target, steps, via };
+  }
   throw invalidVersion(targetChain, current ?? EMPTY_DATABASE);
+}
+
+/**
+ * The chain rule for maintenance releases. A maintenance release patches an older line after the
+ * next one exists — 1.1.2 (from 1.1.1) published when 1.2.0 (from 1.1.1) is out — so the chains
+ * fork at the release it patches. A database may move between the two lines through the newest
+ * release both chains share (the ancestor): what the database's line has beyond it is rolled
+ * back with its own rollback scripts, then the target line's migrations run. The database then
+ * holds exactly the schema of the target's chain, nothing of the other line left over.
+ *
+ * Only where one side of the fork is a maintenance line: every release beyond the ancestor on
+ * that side has the ancestor's major.minor (1.1.2, 1.1.3 after 1.1.1). Two lines that both
+ * moved on (a 2.5 beta line and a 3.0 line from 2.4.1) are refused as before ("Invalid version
+ * for migration"): rolling back a line of new features on the way to another is a decision for
+ * a person (migrate to the shared release first, then on).
+ */
+function crossLines(
+  currentChain: readonly ChainRelease[],
+  targetChain: readonly ChainRelease[],
+): { ancestorIndex: number; via: LineCrossing } | undefined {
+  let ancestorIndex = -1;
+  while (
+    ancestorIndex + 1 < Math.min(currentChain.length, targetChain.length) &&
+    currentChain[ancestorIndex + 1]?.version === targetChain[ancestorIndex + 1]?.version
+  ) {
+    ancestorIndex++;
+  }
+  const ancestor = currentChain[ancestorIndex];
+  if (!ancestor) return undefined;
+  const undone = currentChain.slice(ancestorIndex + 1);
+  const applied = targetChain.slice(ancestorIndex + 1);
+  const line = minorLine(ancestor.version);
+  const maintains = (releases: readonly ChainRelease[]) =>
+    releases.length > 0 && releases.every((r) => minorLine(r.version) === line);
+  if (!maintains(undone) && !maintains(applied)) return undefined;
+  return {
+    ancestorIndex,
+    via: {
+      ancestor: ancestor.version,
+      undone: undone.map((r) => r.version),
+      applied: applied.map((r) => r.version),
+      maintenanceLine: line,
+    },
+  };
+}
+
+/** "1.1" of "1.1.2". */
+function minorLine(version: string): string {
+  const { major, minor } = parseVersion(version).semver;
+  return `${major}.${minor}`;
 }
 
 /** A partial release the target's chain does not go through: undo it first. */

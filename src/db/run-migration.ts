@@ -13,12 +13,11 @@
  * dirty rows a failed non-transactional migration left.
  */
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
 import { compareVersions } from "../core/version.js";
 import { loadTree } from "../repo/load-tree.js";
 import { applyMigration, flushCommitted, MigrationFailedError } from "./apply-migration.js";
-import { describeRefusal } from "./database-refusal.js";
 import {
   type DatabaseState,
   type Direction,
@@ -28,19 +27,23 @@ import {
 } from "./derive-schema-version.js";
 import {
   deleteDirtyRows,
-  ensureHistoryTable,
   HISTORY_TABLE,
   type HistoryLocation,
   type HistoryTable,
-  historyTableExists,
-  locateHistoryTable,
   mayDropPrepared,
   prepareInsertApplied,
-  readHistory,
 } from "./history.js";
-import { acquireMigrationLock, releaseMigrationLock } from "./migration-lock.js";
+import {
+  connect,
+  disconnect,
+  type MigrationLock,
+  openHistory,
+  releaseLock,
+  requireLockHeld,
+  takeLock,
+} from "./migration-session.js";
 import { loadSqlParser } from "./parse-sql.js";
-import { type PlannedStep, planMigration } from "./plan-migration.js";
+import { type LineCrossing, type PlannedStep, planMigration } from "./plan-migration.js";
 import {
   checkRunnable,
   checksumOf,
@@ -69,15 +72,6 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 1000;
 export const DEFAULT_LOCK_ATTEMPTS = 3;
 /** How long a run whose server went away tries to reconnect, to say which commits survived. */
 export const DEFAULT_RECOVERY_WAIT_MS = 30_000;
-const APPLICATION_NAME = "pinline migrate";
-/**
- * `pinline serve` keeps its own history in the schema pinline_updates (src/serve/server-schema.ts
- * passes it as its history schema): an application's run never adopts it.
- */
-const DEFAULT_HISTORY_LOCATION: HistoryLocation = { ignore: ["pinline_updates"] };
-/** The lock's session: what another run's "Update already in progress" names as the holder. */
-const LOCK_APPLICATION_NAME = "pinline migrate (lock)";
-
 export interface MigrateInput {
   /** The repository: releases/ is read from it. */
   root: string;
@@ -210,26 +204,14 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
   client.on("notice", (notice) =>
     emit({ type: "notice", message: `${notice.severity ?? "NOTICE"}: ${notice.message}` }),
   );
-  // The lock lives on a session of its own, which no migration can reach: a file that calls
-  // pg_advisory_unlock_all() (or ends its session) releases nothing of it.
   let lock: MigrationLock | undefined;
-  let lockSession: pg.Client | undefined;
   try {
-    if (!input.dryRun) {
-      lockSession = await connect(input.databaseUrl, settings, LOCK_APPLICATION_NAME);
-      const held = await acquireMigrationLock(lockSession, {
-        waitMs: settings.lockWaitMs,
-        onWait: (holder) =>
-          emit({
-            type: "lock-wait",
-            holder,
-            waitMs: settings.lockWaitMs,
-            message: `another run holds the migration lock (${holder}); waiting up to ${settings.lockWaitMs} ms`,
-          }),
-      });
-      lock = { session: lockSession, key: held.key };
-    }
-    const { table, history } = await openHistory(client, input);
+    if (!input.dryRun) lock = await takeLock(input.databaseUrl, settings, lockWait(settings, emit));
+    const { table, history } = await openHistory(client, {
+      databaseUrl: input.databaseUrl,
+      history: input.history,
+      create: !input.dryRun,
+    });
 
     if (input.repair)
       return await repair(client, table, chains, history, to, input.dryRun === true);
@@ -247,7 +229,13 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
       if (plan.steps[i]?.status === "planned") checkRunnable(file);
     }
     const steps = plan.steps.map((step, i) => stepResult(step, files[i] as MigrationFile));
-    emit({ type: "plan", from: state.version, to, steps, message: describePlan(state, to, steps) });
+    emit({
+      type: "plan",
+      from: state.version,
+      to,
+      steps,
+      message: describePlan(state, to, steps, plan.via),
+    });
 
     if (input.dryRun) {
       return {
@@ -255,7 +243,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
         to,
         steps,
         dryRun: true,
-        summary: dryRunSummary(state, to, steps),
+        summary: dryRunSummary(state, to, steps, plan.via),
       };
     }
     const started = performance.now();
@@ -289,13 +277,29 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
       to,
       steps,
       dryRun: false,
-      summary: runSummary(state, to, steps, performance.now() - started),
+      summary: runSummary(state, to, steps, performance.now() - started, plan.via),
     };
   } finally {
     await disconnect(client);
     if (lock) await releaseLock(lock);
-    else if (lockSession) await disconnect(lockSession); // the lock was never taken
   }
+}
+
+/** Waiting for another run's lock, as the settings allow, saying so. */
+export function lockWait(
+  settings: { lockWaitMs: number },
+  emit: (event: MigrationEvent) => void,
+): { waitMs: number; onWait: (holder: string) => void } {
+  return {
+    waitMs: settings.lockWaitMs,
+    onWait: (holder) =>
+      emit({
+        type: "lock-wait",
+        holder,
+        waitMs: settings.lockWaitMs,
+        message: `another run holds the migration lock (${holder}); waiting up to ${settings.lockWaitMs} ms`,
+      }),
+  };
 }
 
 function readSettings(input: MigrateInput): Settings {
@@ -313,135 +317,6 @@ function readSettings(input: MigrateInput): Settings {
     statementTimeoutMs: read("statementTimeoutMs", input.statementTimeoutMs, 0, 0),
     recoveryWaitMs: read("recoveryWaitMs", input.recoveryWaitMs, DEFAULT_RECOVERY_WAIT_MS, 0),
   };
-}
-
-async function connect(
-  url: string,
-  settings: Settings,
-  applicationName = APPLICATION_NAME,
-): Promise<pg.Client> {
-  let client: pg.Client;
-  try {
-    client = new pg.Client({ connectionString: url, application_name: applicationName });
-    // A connection that breaks fails the query in flight, which reports it; this only keeps
-    // the 'error' event from crashing the process.
-    client.on("error", () => {});
-    await client.connect();
-  } catch (error) {
-    throw (
-      describeRefusal(error, { where: redact(url), ...roleOf(url) }) ??
-      new RefusedError(
-        `cannot connect to the database ${redact(url)}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      )
-    );
-  }
-  // Session-wide: the history's own statements are bounded too. client_connection_check_interval
-  // (PostgreSQL 14+) makes the server notice a runner that died mid-statement and let go.
-  // standard_conforming_strings on: the server then reads every file as the parser did (with it
-  // off, 'a\' || ' COMMIT; ' would hide a COMMIT from the parser but not from the server).
-  await client.query(
-    `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
-            set_config('standard_conforming_strings', 'on', false),
-            CASE WHEN current_setting('server_version_num')::int >= 140000
-                 THEN set_config('client_connection_check_interval', '1000', false) END`,
-    [String(settings.lockTimeoutMs), String(settings.statementTimeoutMs)],
-  );
-  return client;
-}
-
-async function disconnect(client: pg.Client): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    client.end().catch(() => {}),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 2000);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
-/** The migration lock and the session that holds it. */
-interface MigrationLock {
-  session: pg.Client;
-  key: bigint;
-}
-
-async function releaseLock(lock: MigrationLock): Promise<void> {
-  try {
-    await releaseMigrationLock(lock.session, lock.key);
-  } catch {
-    // Ending the session releases it anyway.
-  }
-  await disconnect(lock.session);
-}
-
-/**
- * Before each migration: the lock's session must still be there. When it was lost (the server
- * ended it, the connection broke), another run may take the lock, so this one stops.
- */
-async function requireLockHeld(lock: MigrationLock, next: string, applied: number): Promise<void> {
-  try {
-    await lock.session.query("SELECT 1");
-  } catch (error) {
-    throw new RefusedError(
-      `the session holding the migration lock was lost (${(error as Error).message}): stopped before ${next}, so no other run can interleave with this one; ${applied === 0 ? "nothing was applied" : `the ${applied} migration${applied === 1 ? "" : "s"} before it stay applied`}`,
-      { hint: "run pinline migrate again: it resumes where this run stopped" },
-    );
-  }
-}
-
-/**
- * The history table, created when missing (holding the lock: no other run creates it), and
- * its rows. What the database refuses here — no right to create the table, read-only
- * transactions — is said in words, with what to grant.
- */
-async function openHistory(
-  client: pg.Client,
-  input: MigrateInput,
-): Promise<{ table: HistoryTable; history: HistoryRow[] }> {
-  let schema: string | undefined;
-  try {
-    const table = await locateHistoryTable(client, input.history ?? DEFAULT_HISTORY_LOCATION);
-    schema = table.schema;
-    let exists = await historyTableExists(client, table);
-    if (!exists && !input.dryRun) {
-      await ensureHistoryTable(client, table);
-      exists = true;
-    }
-    return { table, history: exists ? await readHistory(client, table) : [] };
-  } catch (error) {
-    const where = redact(input.databaseUrl);
-    throw (
-      describeRefusal(error, {
-        where,
-        ...roleOf(input.databaseUrl),
-        ...(schema ? { schema } : {}),
-      }) ?? error
-    );
-  }
-}
-
-/** The role a URL connects as, when it names one. */
-function roleOf(url: string): { role?: string } {
-  try {
-    const user = decodeURIComponent(new URL(url).username);
-    return user ? { role: user } : {};
-  } catch {
-    return {};
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ""}${parsed.pathname}`;
-  } catch {
-    return "(unparsable URL)";
-  }
 }
 
 /** Refuses to run on a history with rows left by a failed non-transactional migration. */
@@ -701,9 +576,18 @@ function describePlan(
   state: DatabaseState,
   to: string,
   steps: readonly MigrationStepResult[],
+  via: LineCrossing | undefined,
 ): string {
   const running = steps.filter((s) => s.status === "planned").length;
-  return `plan: ${describeState(state)} → ${to}: ${running === 0 ? "nothing to run" : `${running} file${running === 1 ? "" : "s"} to run`}`;
+  return `plan: ${describeState(state)} → ${to}${through(via)}: ${running === 0 ? "nothing to run" : `${running} file${running === 1 ? "" : "s"} to run`}`;
+}
+
+/** " through 2.4.1 (…)": how a plan crosses from a maintenance line, or to one. */
+function through(via: LineCrossing | undefined): string {
+  if (!via) return "";
+  const undone = via.undone.length > 0 ? `rolling back ${via.undone.join(", ")}` : "";
+  const applied = via.applied.length > 0 ? `applying ${via.applied.join(", ")}` : "";
+  return ` through ${via.ancestor}, the release both lines share (the ${via.maintenanceLine} maintenance line forks there: ${[undone, applied].filter(Boolean).join(", then ")})`;
 }
 
 function direction(from: string | null, to: string): "up" | "down" | "same" {
@@ -717,6 +601,7 @@ function dryRunSummary(
   state: DatabaseState,
   to: string,
   steps: readonly MigrationStepResult[],
+  via?: LineCrossing,
 ): string {
   const running = steps.filter((s) => s.status === "planned");
   const at = `dry run: the database is at ${describeState(state)}`;
@@ -727,7 +612,7 @@ function dryRunSummary(
       `  ${i + 1}. ${s.path}  ${s.direction}  ${s.status === "skipped" ? "already applied (skipped)" : s.transactional ? "in a transaction" : "no transaction"}`,
   );
   return [
-    `${at}; migrating to ${to} would run ${running.length} file${running.length === 1 ? "" : "s"}:`,
+    `${at}; migrating to ${to}${through(via)} would run ${running.length} file${running.length === 1 ? "" : "s"}:`,
     ...lines,
     "Nothing was changed.",
   ].join("\n");
@@ -738,6 +623,7 @@ function runSummary(
   to: string,
   steps: readonly MigrationStepResult[],
   elapsedMs: number,
+  via?: LineCrossing,
 ): string {
   const ran = steps.filter((s) => s.status === "applied");
   const from = state.version ?? EMPTY_DATABASE;
@@ -747,6 +633,8 @@ function runSummary(
   const files = `${ran.length} file${ran.length === 1 ? "" : "s"} of ${releases} release${releases === 1 ? "" : "s"}`;
   const skipped = steps.filter((s) => s.status === "skipped").length;
   const resumed = skipped > 0 ? ` (resumed: ${skipped} already applied)` : "";
+  if (via)
+    return `moved the database from ${from} to ${to}${through(via)}: ${files} run in ${seconds}`;
   return direction(state.version, to) === "up"
     ? `migrated the database from ${from} to ${to}: ${files} applied in ${seconds}${resumed}`
     : `rolled the database back from ${describeState(state)} to ${to}: ${files} run in ${seconds}`;
