@@ -22,6 +22,7 @@ describe("actions/migrate", () => {
       "release",
       "environment",
       "dry-run",
+      "yes",
       "lock-wait",
       "history-schema",
       "root",
@@ -57,6 +58,47 @@ describe("actions/migrate", () => {
       ),
     );
     expect(columns.rowCount).toBe(1);
+  });
+
+  it("refuses release none unless the input yes confirms it, and then rolls every migration back", async () => {
+    if (!target) throw new Error("no PostgreSQL target");
+    const db = await freshDatabase(target);
+    drops.push(db.drop);
+    const workspace = copyExample();
+    const env = { CM_DB_URL_PRODUCTION_CANARY: db.url };
+    const up = runAction("migrate", {
+      workspace,
+      inputs: { release: "releases/2.4.1", environment: "production-canary" },
+      env,
+    });
+    expect(up.code).toBe(0);
+    const refused = runAction("migrate", {
+      workspace,
+      inputs: { release: "none", environment: "production-canary" },
+      env,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.commands).toContainEqual(
+      expect.objectContaining({
+        command: "error",
+        message:
+          "release: none rolls back every migration of the database, dropping what they created (set the input yes: true to confirm it)",
+      }),
+    );
+    const history = () =>
+      withClient(
+        db.url,
+        async (c) =>
+          (await c.query("SELECT count(*)::int AS n FROM pinline_schema_migrations")).rows[0]?.n,
+      );
+    expect(await history()).toBe(5);
+    const confirmed = runAction("migrate", {
+      workspace,
+      inputs: { release: "none", environment: "production-canary", yes: "true" },
+      env,
+    });
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.outputs).toMatchObject({ from: "2.4.1", to: "none" });
   });
 
   it("fails, naming the variable, when the secret is not mapped into the step", () => {

@@ -1,6 +1,6 @@
 import * as core from "@actions/core";
-import { PinlineError } from "../core/errors.js";
-import { migrate } from "../db/run-migration.js";
+import { PinlineError, UsageError } from "../core/errors.js";
+import { EMPTY_DATABASE, migrate } from "../db/run-migration.js";
 import { renderMigrationSummary } from "../notify/migration-summary.js";
 import { resolveDatabaseUrl } from "../repo/database-url.js";
 import { actionRoot } from "./shared/workspace.js";
@@ -19,13 +19,21 @@ async function run(): Promise<void> {
   if (password) core.setSecret(password);
 
   const release = core.getInput("release", { required: true });
+  const target = release.replace(/\/+$/, "").split("/").pop() ?? release;
+  const dryRun = core.getBooleanInput("dry-run");
+  if (target === EMPTY_DATABASE && !dryRun && !core.getBooleanInput("yes")) {
+    throw new UsageError(
+      "release: none rolls back every migration of the database, dropping what they created",
+      { hint: "set the input yes: true to confirm it" },
+    );
+  }
   const lockWait = Number(core.getInput("lock-wait") || "0");
   const historySchema = core.getInput("history-schema");
   const result = await migrate({
     root,
-    target: release.replace(/\/+$/, "").split("/").pop() ?? release,
+    target,
     databaseUrl: database.url,
-    dryRun: core.getBooleanInput("dry-run"),
+    dryRun,
     lockWaitMs: lockWait,
     ...(historySchema ? { history: { schema: historySchema } } : {}),
     appliedBy: `${process.env.GITHUB_ACTOR ?? "github-actions"} (${process.env.GITHUB_WORKFLOW ?? "workflow"} #${process.env.GITHUB_RUN_NUMBER ?? "?"})`,
