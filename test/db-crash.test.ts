@@ -2,11 +2,11 @@
  * Reports are honest under crashes (issue "Migrations and deploys lose nothing", item 3): a run
  * calls a migration applied only once its commit is durable; when the server goes away mid-run,
  * the run reconnects when it is back and says which migrations were lost with their history
- * rows and which survived — and a failed final flush is reported, never swallowed. On a
- * server of its own per test (embedded PostgreSQL 18, Debian's 15), crashed with an immediate
- * shutdown, which loses what the WAL writer had not written, as a power cut would.
+ * rows and which survived — and a failed final flush is reported, never swallowed. On servers
+ * of their own (embedded PostgreSQL 18, Debian's 15), crashed with an immediate shutdown, which
+ * loses what the WAL writer had not written, as a power cut would; a database per test.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MigrationEvent, migrate } from "../src/db/run-migration.js";
 import {
   type CrashableServer,
@@ -66,21 +66,22 @@ const historyFiles = (url: string) =>
   );
 
 describe.each(kinds)("a server that goes away mid-run (%s)", (kind) => {
-  let server: CrashableServer | undefined;
-  afterEach(async () => {
-    await server?.remove();
-    server = undefined;
+  let server: CrashableServer;
+  beforeAll(async () => {
+    server = await startCrashable(kind);
   });
+  afterAll(() => server?.remove());
 
+  let databases = 0;
   async function databaseOn(s: CrashableServer): Promise<string> {
-    await withClient(s.url, (c) => c.query("CREATE DATABASE app"));
+    const name = `app_${++databases}`;
+    await withClient(s.url, (c) => c.query(`CREATE DATABASE ${name}`));
     const url = new URL(s.url);
-    url.pathname = "/app";
+    url.pathname = `/${name}`;
     return url.toString();
   }
 
   it("a crash before the flush: the run names the migrations lost with their rows, and calls none of them applied", async () => {
-    server = await startCrashable(kind);
     const s = server;
     const url = await databaseOn(s);
     const root = repo();
@@ -131,7 +132,6 @@ describe.each(kinds)("a server that goes away mid-run (%s)", (kind) => {
   }, 120_000);
 
   it("a run that reports its migrations applied means it: they survive a crash right after it returns", async () => {
-    server = await startCrashable(kind);
     const url = await databaseOn(server);
     const root = repo();
     await migrate({ root, target: "1.0.0", databaseUrl: url });
@@ -159,7 +159,6 @@ describe.each(kinds)("a server that goes away mid-run (%s)", (kind) => {
   }, 120_000);
 
   it("the runner's session ends mid-file, the server stays: the two commits before it are durable, the third did not commit", async () => {
-    server = await startCrashable(kind);
     const url = await databaseOn(server);
     const root = repo();
     await migrate({ root, target: "1.0.0", databaseUrl: url });
@@ -193,7 +192,6 @@ describe.each(kinds)("a server that goes away mid-run (%s)", (kind) => {
   }, 120_000);
 
   it("the server does not come back in time: the run says that whether its commits survived is not known", async () => {
-    server = await startCrashable(kind);
     const s = server;
     const url = await databaseOn(s);
     const root = repo();

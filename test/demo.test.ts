@@ -1,7 +1,7 @@
 /**
  * `pinline demo`, the README's first command, from the CLI bundle on its embedded defaults:
  * a throwaway PostgreSQL, the sample service and a git copy of the example; 2.4.1 goes live,
- * 2.4.2 fails its canary and is rolled back.
+ * 2.4.2 fails its canary and is rolled back, and its pre-update backup restores.
  */
 import { describe, expect, it } from "vitest";
 import { runPinlineAsync } from "./harness/example-repo.js";
@@ -20,6 +20,13 @@ describe("pinline demo", () => {
     expect(out).toContain("errorRate 0.30 > max 0.01");
     expect(out).toContain("rollback: ✓ migrate");
     expect(out).toContain("↩️  2.4.2 was rolled back: production-canary is on 2.4.1 again");
+    // The failed deploy's pre-update backup, restored into a scratch database, matches.
+    expect(out).toContain("━━ Restore 2.4.2's pre-update backup into a scratch database");
+    expect(out).toMatch(
+      /restored production-canary's backup of .* \(schema 2\.4\.1, before 2\.4\.1 → 2\.4\.2\)/,
+    );
+    expect(out).toMatch(/diagnostics +6 +6 +✓/);
+    expect(out).toContain("✓ every table and its row count match the live database");
     expect(out).toMatch(/pin \(git\) +2\.4\.1/);
     expect(out).toMatch(/service +2\.4\.1/);
     expect(out).toMatch(/database schema +2\.4\.1/);

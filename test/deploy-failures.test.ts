@@ -106,13 +106,14 @@ describe("a failing deploy", () => {
     expect(report.rollback?.steps.map((s) => [s.name, s.status])).toEqual([
       ["migrate", "ok"],
       ["apply", "ok"],
+      ["health", "ok"],
       ["revert", "ok"],
     ]);
     expect(await repo.schemaVersion()).toBe("2.4.0");
     expect(pinVersion()).toBe("2.4.0");
   });
 
-  it("rolls back when Prometheus cannot be reached: no data is inconclusive, and inconclusive fails", async () => {
+  it("rolls back when Prometheus cannot be reached: no data is inconclusive, and inconclusive fails (the previous version's too: critical)", async () => {
     editPin(
       (text) =>
         text
@@ -125,10 +126,21 @@ describe("a failing deploy", () => {
     );
     await commitPromotion({ root: repo.root, environment: "production-canary", version: "2.4.1" });
     const report = await deploy();
-    expect(report.outcome).toBe("rolled-back");
+    // Undone and reverted, but with Prometheus down nobody can say 2.4.0 is healthy either.
+    expect(report.outcome).toBe("failed");
     expect(report.steps.find((s) => s.name === "health")?.detail).toMatch(/^inconclusive: /);
     expect(report.measurements.every((m) => m.verdict === "inconclusive")).toBe(true);
     expect(report.measurements[0]?.problems.join(" ")).toContain("cannot reach http://127.0.0.1:9");
+    expect(report.rollback?.steps.map((s) => [s.name, s.status])).toEqual([
+      ["migrate", "ok"],
+      ["apply", "ok"],
+      ["health", "failed"],
+      ["revert", "ok"],
+    ]);
+    expect(report.rollback?.critical).toMatch(
+      /the previous version 2\.4\.0 is unhealthy too: inconclusive: /,
+    );
+    expect(await repo.schemaVersion()).toBe("2.4.0");
     expect(pinVersion()).toBe("2.4.0");
   });
 });

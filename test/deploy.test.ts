@@ -96,8 +96,10 @@ describe("pinline deploy", () => {
     expect(report.rollback?.steps.map((s) => [s.name, s.status])).toEqual([
       ["migrate", "ok"],
       ["apply", "ok"],
+      ["health", "ok"],
       ["revert", "ok"],
     ]);
+    expect(report.rollback?.critical).toBeUndefined();
     expect(await repo.service.version()).toBe("2.4.1");
     expect(await repo.schemaVersion()).toBe("2.4.1");
     expect(await columns()).not.toContain("canary_note");

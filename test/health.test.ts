@@ -317,7 +317,7 @@ describe("runHealthCheck against the sample service (scraping /metrics)", () => 
     });
     expect(result.status).toBe("fail");
     expect(result.reason).toBe(
-      "canary failed: errorRate 0.30 > max 0.01; responseTimeP95Ms 485 > max 200; successRate 0.70 < min 0.99 in 3 consecutive measurements",
+      "canary failed: errorRate 0.30 > max 0.01; responseTimeP95Ms 485 > max 200; successRate 0.70 < min 0.99 in 3 of 3 measurements (failureLimit 2)",
     );
     expect(seen).toEqual(["fail", "fail", "fail"]);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -353,13 +353,13 @@ describe("runHealthCheck against the sample service (scraping /metrics)", () => 
         source: scrapeSource({ metricsUrl: `${service.url}/metrics` }),
         periodMs: 600,
         intervalMs: 300,
-        failureLimit: 2,
+        failureLimit: 1,
       });
     await switchVersion(service, "2.4.2");
     const bad = await check();
     expect(bad).toMatchObject({
       status: "fail",
-      reason: "canary failed: errorRate 0.30 > max 0.01 in 2 consecutive measurements",
+      reason: "canary failed: errorRate 0.30 > max 0.01 in 2 of 2 measurements (failureLimit 1)",
     });
     await switchVersion(service, "2.4.1");
     const good = await check();
@@ -380,7 +380,7 @@ describe("runHealthCheck against the sample service (scraping /metrics)", () => 
     });
     expect(result.status).toBe("inconclusive");
     expect(result.reason).toBe(
-      `canary inconclusive: scraping ${metricsUrl} failed: cannot reach ${metricsUrl}: connection refused in 3 consecutive measurements`,
+      `canary inconclusive: scraping ${metricsUrl} failed: cannot reach ${metricsUrl}: connection refused in 3 of 3 measurements (inconclusiveLimit 2)`,
     );
   });
 });

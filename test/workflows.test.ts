@@ -203,6 +203,24 @@ it("the gate runs on pull_request_target and the relay's workflow_run, from the 
   expect(action?.with?.["github-token"]).toBe("${{ steps.app.outputs.token }}");
 });
 
+it("the deploy workflow keeps each deploy's pre-update backup as an artifact, even when it failed", () => {
+  const deploy = parse(workflows.find((w) => w.file === "deploy.yml")?.text ?? "");
+  const steps = (deploy.jobs.deploy as Job).steps ?? [];
+  const action = steps.find((s) => s.uses === "./actions/deploy") as Step & { id?: string };
+  expect(action.id).toBe("deploy");
+  const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact@")) as
+    | (Step & { if?: string })
+    | undefined;
+  expect(upload?.if).toBe("always() && steps.deploy.outputs.backup-file != ''");
+  expect(String(upload?.with?.path).trim().split("\n")).toEqual([
+    "${{ steps.deploy.outputs.backup-file }}",
+    "${{ steps.deploy.outputs.backup-file }}.json",
+  ]);
+  expect(upload?.with?.["if-no-files-found"]).toBe("error");
+  expect(upload?.with?.["retention-days"]).toBeGreaterThan(0);
+  expect(steps.indexOf(upload as Step)).toBeGreaterThan(steps.indexOf(action));
+});
+
 it("CI runs exactly the README's test command", () => {
   const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
   const ci = readFileSync(join(repoRoot, ".ci/run"), "utf8");

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import * as core from "@actions/core";
 import { PinlineError } from "../core/errors.js";
 import type { EnvironmentPin } from "../core/schema-types.js";
@@ -6,6 +7,7 @@ import { renderDeploySummary } from "../notify/deploy-summary.js";
 import { buildCatalog } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
 import { actionForge, actionRoot, runUrl } from "./shared/github-context.js";
+import { actionWorkspace } from "./shared/workspace.js";
 
 /** Every secret the pin names, masked before anything can print it. */
 function maskSecrets(pin: EnvironmentPin | undefined): void {
@@ -14,6 +16,12 @@ function maskSecrets(pin: EnvironmentPin | undefined): void {
     const value = name ? process.env[name] : undefined;
     if (value) core.setSecret(value);
   }
+}
+
+/** The backup-dir input, in the workspace (default: the deploy's, RUNNER_TEMP/pinline-backups). */
+function backupDir(): string | undefined {
+  const input = core.getInput("backup-dir");
+  return input ? resolve(actionWorkspace(), input) : undefined;
 }
 
 /**
@@ -33,12 +41,14 @@ async function run(): Promise<void> {
     previous: core.getInput("previous") || undefined,
     runUrl: runUrl(),
     pullRequest: Number(core.getInput("pull-request")) || undefined,
+    backupDir: backupDir(),
     log: (line) => core.info(line),
   });
   await core.summary.addRaw(renderDeploySummary(report), true).write();
   core.setOutput("outcome", report.outcome);
   core.setOutput("from", report.from);
   core.setOutput("to", report.to);
+  if (report.backup?.file) core.setOutput("backup-file", report.backup.file);
   if (report.rollback?.revert?.pullRequest) {
     core.setOutput("revert-pull-request", report.rollback.revert.pullRequest);
   }

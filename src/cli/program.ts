@@ -10,6 +10,7 @@ import { migrateCommand } from "./commands/migrate.js";
 import { planCommand } from "./commands/plan.js";
 import { promoteCommand } from "./commands/promote.js";
 import { releaseCommand } from "./commands/release.js";
+import { restoreCommand } from "./commands/restore.js";
 import { serveCommand } from "./commands/serve.js";
 import { signCommand } from "./commands/sign.js";
 import { validateCommand } from "./commands/validate.js";
@@ -41,6 +42,7 @@ export function buildProgram(io: Io): Command {
     gateCommand(io),
     deployCommand(io),
     revertCommand(io),
+    restoreCommand(io),
     demoCommand(io),
     feedCommand(io),
     checkCommand(io),

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { HealthMeasurement } from "./evaluate-canary.js";
-import { analyseCanary, type CanaryCriteria, judgeMeasurement } from "./evaluate-canary.js";
+import {
+  analyseCanary,
+  analysisSchedule,
+  type CanaryCriteria,
+  judgeMeasurement,
+} from "./evaluate-canary.js";
 
 const policy: CanaryCriteria = {
   errorRate: { max: 0.01 },
@@ -116,6 +121,12 @@ const P = judgeMeasurement(policy, healthy, at);
 const F = judgeMeasurement(policy, { ...healthy, errorRate: 0.3, successRate: 0.7 }, at);
 const I = judgeMeasurement(policy, noData, at);
 
+/**
+ * Argo Rollouts' semantics (https://argo-rollouts.readthedocs.io/en/stable/features/analysis/):
+ * the analysis fails once failed measurements exceed failureLimit and is inconclusive once
+ * measurements without data exceed inconclusiveLimit — totals, not runs in a row. pinline adds
+ * that a pass needs at least one passing measurement: no data is never a pass.
+ */
 describe("analyseCanary", () => {
   const cases: {
     name: string;
@@ -142,87 +153,97 @@ describe("analyseCanary", () => {
       reason: /2 measurements: 2 passed, 0 failed, 0 inconclusive/,
     },
     {
-      name: "fails fast on the third consecutive failure",
+      name: "fails fast once failures exceed the default failureLimit of 2",
       measurements: [P, F, F, F],
       finished: false,
       status: "fail",
       reason:
-        /^errorRate 0\.30 > max 0\.01; successRate 0\.70 < min 0\.99 in 3 consecutive measurements$/,
+        /^errorRate 0\.30 > max 0\.01; successRate 0\.70 < min 0\.99 in 3 of 4 measurements \(failureLimit 2\)$/,
     },
     {
-      name: "failures that are not consecutive do not fail fast",
-      measurements: [F, F, P, F, F],
+      name: "failures count in total, not in a row",
+      measurements: [F, P, F, P, F],
       finished: false,
+      status: "fail",
+      reason: /in 3 of 5 measurements \(failureLimit 2\)$/,
+    },
+    {
+      name: "failures up to the limit keep it running",
+      measurements: [F, P, F, P],
+      finished: false,
+      status: "running",
+      reason: /2 failed/,
+    },
+    {
+      name: "failureLimit 0 fails on the first failure",
+      measurements: [P, F],
+      finished: false,
+      failureLimit: 0,
+      status: "fail",
+      reason: /in 1 of 2 measurements \(failureLimit 0\)$/,
+    },
+    {
+      name: "a negative failureLimit counts as 0",
+      measurements: [F],
+      finished: false,
+      failureLimit: -1,
+      status: "fail",
+      reason: /errorRate 0\.30 > max 0\.01.*\(failureLimit 0\)$/,
+    },
+    {
+      name: "a custom failureLimit tolerates more",
+      measurements: [F, F, F, F],
+      finished: false,
+      failureLimit: 4,
       status: "running",
       reason: /4 failed/,
     },
     {
-      name: "an inconclusive measurement breaks a run of failures",
-      measurements: [F, F, I, F],
-      finished: false,
-      status: "running",
-      reason: /1 inconclusive/,
-    },
-    {
-      name: "failureLimit 1 fails on the first failure",
-      measurements: [P, F],
-      finished: false,
-      failureLimit: 1,
-      status: "fail",
-      reason: /in 1 consecutive measurement$/,
-    },
-    {
-      name: "failureLimit below 1 counts as 1",
-      measurements: [F],
-      finished: false,
-      failureLimit: 0,
-      status: "fail",
-      reason: /errorRate 0\.30 > max 0\.01/,
-    },
-    {
-      name: "inconclusive after three measurements without data",
-      measurements: [P, I, I, I],
+      name: "inconclusive once measurements without data exceed the default inconclusiveLimit of 2",
+      measurements: [P, I, P, I, I],
       finished: false,
       status: "inconclusive",
       reason:
-        /^errorRate: no data; responseTimeP95Ms: no data; successRate: no data in 3 consecutive measurements$/,
+        /^errorRate: no data; responseTimeP95Ms: no data; successRate: no data in 3 of 5 measurements \(inconclusiveLimit 2\)$/,
     },
     {
-      name: "the limit reached first decides",
+      name: "the limit exceeded first decides",
       measurements: [I, I, I, F, F, F],
       finished: true,
       status: "inconclusive",
-      reason: /in 3 consecutive/,
+      reason: /in 3 of 3 measurements \(inconclusiveLimit 2\)$/,
     },
     {
-      name: "a custom inconclusive limit",
-      measurements: [I, I, I],
+      name: "inconclusiveLimit 0 ends at the first measurement without data",
+      measurements: [P, I],
       finished: false,
-      inconclusiveLimit: 5,
-      status: "running",
-      reason: /3 inconclusive/,
+      inconclusiveLimit: 0,
+      status: "inconclusive",
+      reason: /in 1 of 2 measurements \(inconclusiveLimit 0\)$/,
     },
     {
-      name: "finished, the last passed",
-      measurements: [I, F, P, P],
+      name: "finished within both limits with a pass: passes, naming the last passing values",
+      measurements: [I, F, P, F],
       finished: true,
       status: "pass",
       reason:
-        /^errorRate 0\.00 <= max 0\.01, responseTimeP95Ms 48 <= max 200, successRate 1\.00 >= min 0\.99 \(4 measurements: 2 passed, 1 failed, 1 inconclusive\)$/,
+        /^errorRate 0\.00 <= max 0\.01, responseTimeP95Ms 48 <= max 200, successRate 1\.00 >= min 0\.99 \(4 measurements: 1 passed, 2 failed, 1 inconclusive\)$/,
     },
     {
-      name: "finished, the last failed",
-      measurements: [P, P, F],
+      name: "finished without any pass but with failures: fails",
+      measurements: [F, I],
       finished: true,
       status: "fail",
-      reason: /^errorRate 0\.30 > max 0\.01; successRate 0\.70 < min 0\.99 in the last measurement/,
+      reason:
+        /^no measurement passed: errorRate 0\.30 > max 0\.01; successRate 0\.70 < min 0\.99 \(2 measurements: 0 passed, 1 failed, 1 inconclusive\)$/,
     },
     {
-      name: "finished, the last had no data",
-      measurements: [P, I],
+      name: "finished with only measurements without data (within the limit): inconclusive, never a pass",
+      measurements: [I, I],
       finished: true,
       status: "inconclusive",
-      reason: /no data in the last measurement/,
+      reason:
+        /^no measurement passed: errorRate: no data; .* \(2 measurements: 0 passed, 0 failed, 2 inconclusive\)$/,
     },
     {
       name: "finished without a single measurement",
@@ -271,12 +292,46 @@ describe("analyseCanary", () => {
     const verdict = analyseCanary({
       criteria: policy,
       measurements: [recorded],
-      failureLimit: 1,
+      failureLimit: 0,
       finished: false,
     });
     expect(verdict).toEqual({
       status: "fail",
-      reason: "metrics source failed: boom in 1 consecutive measurement",
+      reason: "metrics source failed: boom in 1 of 1 measurement (failureLimit 0)",
+    });
+  });
+});
+
+describe("analysisSchedule", () => {
+  it("takes interval and count as given: the analysis lasts count × interval", () => {
+    expect(analysisSchedule({ periodMs: 300_000, intervalMs: 10_000, count: 6 })).toEqual({
+      intervalMs: 10_000,
+      count: 6,
+      totalMs: 60_000,
+    });
+  });
+
+  it("without count, takes as many intervals as fit in the period", () => {
+    expect(analysisSchedule({ periodMs: 60_000, intervalMs: 7_000 })).toMatchObject({
+      count: 8,
+      totalMs: 56_000,
+    });
+  });
+
+  it("without interval, measures every tenth of the period, between 1s and 30s", () => {
+    expect(analysisSchedule({ periodMs: 300_000 })).toMatchObject({
+      intervalMs: 30_000,
+      count: 10,
+    });
+    expect(analysisSchedule({ periodMs: 3_000 })).toMatchObject({ intervalMs: 1_000, count: 3 });
+    expect(analysisSchedule({ periodMs: 120_000 })).toMatchObject({ intervalMs: 12_000 });
+  });
+
+  it("measures at least once, even when the interval is longer than the period", () => {
+    expect(analysisSchedule({ periodMs: 500, intervalMs: 1_000 })).toEqual({
+      intervalMs: 1_000,
+      count: 1,
+      totalMs: 1_000,
     });
   });
 });

@@ -1,7 +1,11 @@
 /**
- * Canary analysis (DESIGN §1 policy `canary`, §2 deploy step 5), in the manner of Argo Rollouts:
- * each round of metrics is judged against the policy's thresholds, and the run of judgements
- * decides whether the canary is still running, passed, failed or could not be judged.
+ * Canary analysis (DESIGN §1 policy `canary` and `analysis`, §2 deploy step 5), in the manner of
+ * Argo Rollouts' AnalysisRun (https://argo-rollouts.readthedocs.io/en/stable/features/analysis/,
+ * argoproj/argo-rollouts docs/features/analysis.md): a measurement every `interval`, `count` of
+ * them; each is judged against the policy's thresholds, and the analysis fails once more than
+ * `failureLimit` measurements failed and is inconclusive once more than `inconclusiveLimit` had
+ * no data — totals, not runs in a row. Unlike Argo, it passes at the end only when at least one
+ * measurement passed: no data is never a pass (DESIGN §6, fail closed).
  * Pure: plain data in, plain data out; no I/O, no clock.
  */
 import type { CanaryCriteria, Threshold } from "./schema-types.js";
@@ -32,16 +36,43 @@ export interface CanaryAnalysisInput {
   criteria: CanaryCriteria | undefined;
   /** Already judged (judgeMeasurement), oldest first. */
   measurements: readonly HealthMeasurement[];
-  /** Consecutive failed measurements that fail the canary at once (default 3, at least 1). */
+  /** Failed measurements tolerated; one more fails the canary at once (default 2, at least 0). */
   failureLimit?: number | undefined;
-  /** Consecutive measurements without data that make it inconclusive (default 3, at least 1). */
+  /** Measurements without data tolerated; one more makes it inconclusive (default 2, at least 0). */
   inconclusiveLimit?: number | undefined;
   /** The health-check period has elapsed: no more measurements will come. */
   finished: boolean;
 }
 
-export const DEFAULT_FAILURE_LIMIT = 3;
-export const DEFAULT_INCONCLUSIVE_LIMIT = 3;
+/** The policy schema's defaults for analysis.failureLimit and analysis.inconclusiveLimit. */
+export const DEFAULT_FAILURE_LIMIT = 2;
+export const DEFAULT_INCONCLUSIVE_LIMIT = 2;
+
+/** The measurement interval when the policy names none: a tenth of the period, 1s to 30s. */
+export function defaultAnalysisInterval(periodMs: number): number {
+  return Math.max(1_000, Math.min(30_000, Math.floor(periodMs / 10)));
+}
+
+export interface AnalysisSchedule {
+  intervalMs: number;
+  count: number;
+  /** How long the measurements take: count × interval. */
+  totalMs: number;
+}
+
+/**
+ * When the measurements are taken: every `intervalMs` (default: defaultAnalysisInterval of the
+ * period), `count` times (default: as many intervals as fit in the period, at least one).
+ */
+export function analysisSchedule(input: {
+  periodMs: number;
+  intervalMs?: number | undefined;
+  count?: number | undefined;
+}): AnalysisSchedule {
+  const intervalMs = Math.max(1, input.intervalMs ?? defaultAnalysisInterval(input.periodMs));
+  const count = Math.max(1, Math.floor(input.count ?? input.periodMs / intervalMs));
+  return { intervalMs, count, totalMs: count * intervalMs };
+}
 
 /** How one criterion fared in one measurement. */
 interface CriterionCheck {
@@ -140,7 +171,7 @@ export function judgeMeasurement(
 
 function limit(value: number | undefined, fallback: number): number {
   if (value === undefined || !Number.isFinite(value)) return fallback;
-  return Math.max(1, Math.floor(value));
+  return Math.max(0, Math.floor(value));
 }
 
 function plural(count: number, word: string): string {
@@ -167,12 +198,11 @@ function tally(measurements: readonly HealthMeasurement[]): string {
 }
 
 /**
- * Decides the canary from the measurements so far:
- * - `fail` as soon as `failureLimit` consecutive measurements failed (fail fast);
- * - `inconclusive` as soon as `inconclusiveLimit` consecutive measurements lacked data;
- *   (whichever limit is reached first, in measurement order, decides);
- * - when `finished`: `pass` if the last measurement passed; `fail` if it failed; `inconclusive`
- *   if nothing was measured or the last measurement lacked data;
+ * Decides the canary from the measurements so far (totals, in measurement order):
+ * - `fail` as soon as more than `failureLimit` measurements failed (fail fast);
+ * - `inconclusive` as soon as more than `inconclusiveLimit` measurements lacked data;
+ * - when `finished`: `pass` if neither limit was exceeded and at least one measurement passed;
+ *   otherwise `fail` when some failed, `inconclusive` when none had data (or none was taken);
  * - otherwise `running`.
  * Without criteria there is nothing to judge: `pass` at the finish ("no canary criteria").
  */
@@ -188,42 +218,50 @@ export function analyseCanary(input: CanaryAnalysisInput): CanaryVerdict {
 
   let failures = 0;
   let inconclusives = 0;
+  let seen = 0;
+  let lastPassed: HealthMeasurement | undefined;
+  let lastFailed: HealthMeasurement | undefined;
   for (const m of measurements) {
-    failures = m.verdict === "fail" ? failures + 1 : 0;
-    inconclusives = m.verdict === "inconclusive" ? inconclusives + 1 : 0;
-    if (failures >= failureLimit) {
-      return {
-        status: "fail",
-        reason: `${failureText(criteria, m)} in ${plural(failures, "consecutive measurement")}`,
-      };
+    seen += 1;
+    if (m.verdict === "pass") lastPassed = m;
+    if (m.verdict === "fail") {
+      failures += 1;
+      lastFailed = m;
+      if (failures > failureLimit) {
+        return {
+          status: "fail",
+          reason: `${failureText(criteria, m)} in ${failures} of ${plural(seen, "measurement")} (failureLimit ${failureLimit})`,
+        };
+      }
     }
-    if (inconclusives >= inconclusiveLimit) {
-      return {
-        status: "inconclusive",
-        reason: `${inconclusiveText(m)} in ${plural(inconclusives, "consecutive measurement")}`,
-      };
+    if (m.verdict === "inconclusive") {
+      inconclusives += 1;
+      if (inconclusives > inconclusiveLimit) {
+        return {
+          status: "inconclusive",
+          reason: `${inconclusiveText(m)} in ${inconclusives} of ${plural(seen, "measurement")} (inconclusiveLimit ${inconclusiveLimit})`,
+        };
+      }
     }
   }
 
-  const last = measurements.at(-1);
   if (!finished) return { status: "running", reason: tally(measurements) };
+  const last = measurements.at(-1);
   if (!last) return { status: "inconclusive", reason: "no measurement was taken" };
-  switch (last.verdict) {
-    case "pass": {
-      const held = checkCriteria(criteria, last.values)
-        .map((c) => c.text)
-        .join(", ");
-      return { status: "pass", reason: `${held} (${tally(measurements)})` };
-    }
-    case "fail":
-      return {
-        status: "fail",
-        reason: `${failureText(criteria, last)} in the last measurement (${tally(measurements)})`,
-      };
-    default:
-      return {
-        status: "inconclusive",
-        reason: `${inconclusiveText(last)} in the last measurement (${tally(measurements)})`,
-      };
+  if (lastPassed) {
+    const held = checkCriteria(criteria, lastPassed.values)
+      .map((c) => c.text)
+      .join(", ");
+    return { status: "pass", reason: `${held} (${tally(measurements)})` };
   }
+  if (lastFailed) {
+    return {
+      status: "fail",
+      reason: `no measurement passed: ${failureText(criteria, lastFailed)} (${tally(measurements)})`,
+    };
+  }
+  return {
+    status: "inconclusive",
+    reason: `no measurement passed: ${inconclusiveText(last)} (${tally(measurements)})`,
+  };
 }

@@ -271,15 +271,15 @@ export interface Threshold {
 export interface CanaryAnalysis {
   interval?: Duration2;
   /**
-   * How many measurements to take.
+   * How many measurements to take (default: as many intervals as fit in rollback.healthCheckTimeout). count × interval must fit in rollback.healthCheckTimeout.
    */
   count?: number;
   /**
-   * Failed measurements tolerated; one more fails the deploy (Argo Rollouts' failureLimit).
+   * Failed measurements tolerated, in total (not in a row); one more fails the deploy at once (Argo Rollouts' failureLimit).
    */
   failureLimit?: number;
   /**
-   * Measurements without data tolerated; one more ends the analysis as inconclusive (Argo Rollouts' inconclusiveLimit).
+   * Measurements without data tolerated, in total; one more ends the analysis as inconclusive, which fails the deploy (Argo Rollouts' inconclusiveLimit). No data is never a pass: the analysis passes only if at least one measurement passed.
    */
   inconclusiveLimit?: number;
 }
@@ -372,11 +372,11 @@ export interface DatabaseConnection {
   backup?: BackupSettings;
 }
 /**
- * The pre-update backup. Default: a pg_dump custom-format archive of the database (pg_dump matching the server's major version), restorable with pinline restore.
+ * The pre-update backup, into the backup folder (--backup-dir, the action's backup-dir), which keeps the environment's newest rollback.keepVersions backups. Default: a pg_dump custom-format archive of the database by a pg_dump of the server's major version; where none is installed, pinline's COPY archive of every application table (restorable onto a database at the same schema version); only when neither can run, the schema alone, which holds no data and the deploy says so. The first two restore with pinline restore.
  */
 export interface BackupSettings {
   /**
-   * A backup hook run instead of pg_dump, without a shell (as deploy.command): ${environment}, ${version}, ${from} and ${dir} (the backup folder) are substituted. It must exit 0 for the deploy to go on; the database URL is in the variable database.urlEnv names.
+   * A backup hook run instead of pinline's backup, without a shell and checked by pinline validate as deploy.command is: ${environment}, ${version} (the version being deployed), ${from} (the one running) and ${dir} (the backup folder) are substituted. The database URL is in the variable database.urlEnv names. It must exit 0, or the deploy stops before anything changed; what it writes is its own to keep.
    */
   command?: string;
 }

@@ -3,14 +3,19 @@
  * database to provide. A throwaway PostgreSQL, the sample service and a git copy of the example
  * repository; then production-canary is promoted 2.4.0 → 2.4.1 (migrations applied, health
  * green) and 2.4.1 → 2.4.2, whose canary fails and is rolled back (migrations undone, service
- * and pin restored — the revert becomes a local commit).
+ * and pin restored — the revert becomes a local commit); last, that deploy's pre-update backup
+ * is restored into a scratch database and compared with the live one, table by table.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { styleText } from "node:util";
 import pg from "pg";
 import { migrate } from "../db/run-migration.js";
 import { deployEnvironment } from "../deploy/deploy-environment.js";
 import type { DeployReport } from "../deploy/deploy-report.js";
 import { commitPromotion } from "../promote/commit-promotion.js";
+import { demonstrateRestore } from "./demonstrate-restore.js";
 import { startEmbeddedPostgres } from "./embedded-postgres.js";
 import {
   DEMO_BAD,
@@ -37,6 +42,27 @@ export interface DemoResult {
   ok: boolean;
   reports: DeployReport[];
   root: string;
+}
+
+/** A little of CM Diagnostics' data, for the backup to hold and the restore to bring back. */
+const SAMPLE_DATA = `
+INSERT INTO content_managers (name, base_url, product_version) VALUES
+  ('cm-eu', 'https://cm-eu.example.com', '23.4'), ('cm-us', 'https://cm-us.example.com', '24.1');
+INSERT INTO diagnostic_rules (code, title, default_severity) VALUES
+  ('PERF-001', 'Slow full-text search', 'warning'), ('SEC-002', 'Share open to everyone', 'critical'),
+  ('IDX-003', 'Audit log without an index', 'info');
+INSERT INTO diagnostics (content_manager_id, rule_id, severity, message)
+  SELECT cm.id, r.id, r.default_severity, r.title || ' on ' || cm.name
+    FROM content_managers cm CROSS JOIN diagnostic_rules r;`;
+
+async function query(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 function databaseOn(serverUrl: string, name: string): string {
@@ -73,15 +99,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       : await startEmbeddedPostgres();
     cleanups.push(() => server.stop());
     const name = `pinline_demo_${process.pid}_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
+    const scratch = `${name}_restore`;
+    await query(server.url, `CREATE DATABASE ${name}`);
+    await query(server.url, `CREATE DATABASE ${scratch}`);
     cleanups.push(async () => {
-      const client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      await query(server.url, `DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
+      await query(server.url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     });
     const databaseUrl = databaseOn(server.url, name);
     say(`   PostgreSQL ${server.version} ${paint("dim", `(database ${name})`)}`);
@@ -94,6 +117,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(
       `   repository ${repo.root} ${paint("dim", `(git; ${DEMO_ENVIRONMENT} pinned to ${DEMO_START}, schema at ${DEMO_START})`)}`,
     );
+    await query(databaseUrl, SAMPLE_DATA);
+    say(`   sample data ${paint("dim", "(2 Content Managers, 3 rules, 6 findings)")}`);
+    const backupDir = mkdtempSync(join(tmpdir(), "pinline-demo-backups-"));
+    if (!options.keep) cleanups.push(() => rmSync(backupDir, { recursive: true, force: true }));
 
     const env = { ...process.env, [DEMO_DB_VAR]: databaseUrl };
     const act = async (version: string, expected: DeployReport["outcome"]) => {
@@ -111,6 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         environment: DEMO_ENVIRONMENT,
         env,
         log: stepLine,
+        backupDir,
         health: {
           periodMs: 3_000,
           intervalMs: 600,
@@ -136,6 +164,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const first = await act(DEMO_GOOD, "success");
     const second = await act(DEMO_BAD, "rolled-back");
 
+    heading(`Restore ${DEMO_BAD}'s pre-update backup into a scratch database`);
+    const restore = await demonstrateRestore({
+      report: reports.at(-1),
+      root: repo.root,
+      databaseUrl,
+      scratchUrl: databaseOn(server.url, scratch),
+    });
+    for (const line of restore.lines) stepLine(line);
+
     heading("Final state");
     const schema = (
       await migrate({ root: repo.root, target: DEMO_START, databaseUrl, dryRun: true })
@@ -159,9 +196,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         `   ${paint("dim", `No GitHub here, so the revert is the local commit ${revert.slice(0, 7)}; on GitHub it is a PR labelled pinline:revert.`)}`,
       );
     }
-    const ok = first && second && pin === DEMO_GOOD && schema === DEMO_GOOD;
+    const ok = first && second && restore.ok && pin === DEMO_GOOD && schema === DEMO_GOOD;
     say(
-      `\n${ok ? paint(["bold", "green"], "Demo finished") : paint(["bold", "red"], "Demo did not go as expected")} in ${((Date.now() - started) / 1000).toFixed(1)} s.${options.keep ? ` The repository stays at ${repo.root}.` : ""}`,
+      `\n${ok ? paint(["bold", "green"], "Demo finished") : paint(["bold", "red"], "Demo did not go as expected")} in ${((Date.now() - started) / 1000).toFixed(1)} s.${options.keep ? ` The repository stays at ${repo.root}, the backups at ${backupDir}.` : ""}`,
     );
     return { ok, reports, root };
   } finally {

@@ -2,33 +2,40 @@
  * `pinline deploy <env>` / actions/deploy (DESIGN §2 "Deploy in detail", the specification's
  * update workflow, rollback manager and analytics): verify → backup → migrate → apply → health
  * → success; on a failure after something changed: roll the migrations back, apply the previous
- * version again, and open (or, without GitHub, commit) the revert of the pin. Every step is
- * timed into a DeployReport; one deploy per environment runs at a time.
+ * version again, check its health (unhealthy too: critical), and open (or, without GitHub,
+ * commit) the revert of the pin. Every step is timed into a DeployReport; one deploy per
+ * environment runs at a time, from any checkout of the repository on the machine.
  */
-import { createHash } from "node:crypto";
-import { realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDuration } from "../core/duration.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
+import { analysisSchedule } from "../core/evaluate-canary.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
+import { DEFAULT_KEEP_VERSIONS } from "../core/gates/describe-change.js";
 import type { EnvironmentPin, Policy, ReleaseManifest } from "../core/schema-types.js";
 import type { MigrateInput, MigrationResult } from "../db/run-migration.js";
 import type { Forge } from "../github/forge.js";
 import type { MetricsSource } from "../health/metrics-source.js";
-import { prometheusSource, scrapeSource } from "../health/metrics-source.js";
+import {
+  DEFAULT_TIMEOUT_MS as DEFAULT_METRICS_TIMEOUT_MS,
+  prometheusSource,
+  scrapeSource,
+} from "../health/metrics-source.js";
 import { runHealthCheck } from "../health/run-health-check.js";
 import { buildCatalog, type Catalog, policiesOf, releaseOf, requirePin } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
 import { previousPinVersion } from "../repo/read-pin-history.js";
 import { requireSoundGovernance } from "../repo/require-sound-governance.js";
-import { ALREADY_IN_PROGRESS, acquireDeployLock } from "./deploy-lock.js";
+import { ALREADY_IN_PROGRESS, acquireDeployLock, repositoryIdentity } from "./deploy-lock.js";
 import type { DeployReport, HealthMeasurement, StepName, StepRecord } from "./deploy-report.js";
 import { commitRevert, openRevert, type RevertRequest } from "./open-revert.js";
 import { requireRanBefore } from "./revert-environment.js";
 import {
   buildDeployArguments,
+  DEFAULT_DEPLOY_TIMEOUT,
   deployVariables,
+  KILL_GRACE_MS,
   requireRunnableCommand,
   runDeployCommand,
 } from "./run-deploy-command.js";
@@ -54,6 +61,11 @@ export interface DeployInput {
   log: (line: string) => void;
   /** Overrides for the health check (tests and the demo use short periods). */
   health?: { periodMs?: number; intervalMs?: number; probe?: typeof DEFAULT_PROBE } | undefined;
+  /**
+   * Where the pre-update backup goes (`--backup-dir`, the action's backup-dir); default
+   * RUNNER_TEMP/pinline-backups, else the temp folder's. The folder keeps the environment's
+   * newest rollback.keepVersions backups.
+   */
   backupDir?: string | undefined;
   lockDir?: string | undefined;
   runUrl?: string | undefined;
@@ -125,22 +137,38 @@ class StepRunner {
   }
 }
 
-function lockDirFor(root: string): string {
-  const id = createHash("sha256").update(realpathSync(root)).digest("hex").slice(0, 16);
-  return join(tmpdir(), "pinline-locks", id);
+/**
+ * One lock folder per repository, whatever the checkout: keyed by its root commit
+ * (repositoryIdentity), so two clones of it on this machine never deploy one environment at
+ * once. Not a git repository, or a shallow clone: refused (fail closed) — a deploy reads the
+ * pin history from git anyway, and a path-keyed fallback would let two clones race.
+ */
+async function lockDirFor(root: string): Promise<string> {
+  return join(tmpdir(), "pinline-locks", `repository-${await repositoryIdentity(root)}`);
 }
 
-/** The policy that governs rollback and canary: the first applying one that sets them. */
+/**
+ * The policy that governs rollback, canary, analysis and the deploy timeout: for each, the
+ * first applying policy that sets it.
+ */
 function governing(policies: readonly Policy[]): Policy {
   return {
     appliesTo: ["*"],
     rollback: policies.find((p) => p.rollback)?.rollback,
     canary: policies.find((p) => p.canary)?.canary,
+    analysis: policies.find((p) => p.analysis)?.analysis,
+    deploy: policies.find((p) => p.deploy)?.deploy,
   };
 }
 
-function metricsSourceFor(pin: EnvironmentPin): MetricsSource | undefined {
-  const { prometheus, metrics } = pin.health ?? {};
+/**
+ * The canary metrics source the pin names. Each read (request and body) times out within the
+ * measurement interval, clamped to 1–10 s, as Prometheus keeps scrape_timeout within
+ * scrape_interval: a measurement never runs into the next one for long.
+ */
+function metricsSourceFor(pin: EnvironmentPin, intervalMs: number): MetricsSource | undefined {
+  const { prometheus, metrics, metricNames } = pin.health ?? {};
+  const timeoutMs = Math.max(1_000, Math.min(DEFAULT_METRICS_TIMEOUT_MS, intervalMs));
   if (prometheus) {
     return prometheusSource({
       url: prometheus.url,
@@ -149,9 +177,10 @@ function metricsSourceFor(pin: EnvironmentPin): MetricsSource | undefined {
         responseTimeP95Ms: prometheus.responseTimeP95Ms,
         successRate: prometheus.successRate,
       },
+      timeoutMs,
     });
   }
-  return metrics ? scrapeSource({ metricsUrl: metrics }) : undefined;
+  return metrics ? scrapeSource({ metricsUrl: metrics, names: metricNames, timeoutMs }) : undefined;
 }
 
 /** Refuses when GitHub shows another deployment of this environment still in progress. */
@@ -205,6 +234,11 @@ function databaseUrlOf(context: Context): string | undefined {
   return url;
 }
 
+/** How long deploy.command may run: the pin's deploy.timeout, else the policy's, else 15m. */
+function deployTimeout(context: Context): string {
+  return context.pin.deploy?.timeout ?? context.policy.deploy?.timeout ?? DEFAULT_DEPLOY_TIMEOUT;
+}
+
 async function applyVersion(
   context: Context,
   version: string,
@@ -213,13 +247,27 @@ async function applyVersion(
   const command = context.pin.deploy?.command;
   if (!command) return "no deploy.command: Argo CD or Flux apply the pin; only health is checked";
   const args = buildDeployArguments(command, deployVariables(context.pin, manifest, version));
+  const timeout = deployTimeout(context);
   context.input.log(`  $ ${args.join(" ")}`);
   const result = await runDeployCommand({
     args,
     cwd: context.input.root,
     env: context.env,
     log: (line) => context.input.log(`  │ ${line}`),
+    timeoutMs: parseDuration(timeout),
   });
+  if (result.stopped) {
+    const how =
+      result.stopped === "killed"
+        ? `it ignored SIGTERM, so its process group was killed ${KILL_GRACE_MS / 1000} s later`
+        : "SIGTERM to its process group";
+    throw new PinlineError(
+      `deploy.command did not finish within ${timeout}; it was stopped (${how})${result.tail.length > 0 ? `: ${result.tail.at(-1)}` : ""}`,
+      {
+        hint: `make the command finish sooner, or raise deploy.timeout in ${context.file} (or the policy's deploy.timeout)`,
+      },
+    );
+  }
   if (result.exitCode !== 0) {
     throw new PinlineError(
       `deploy.command exited with ${result.exitCode}${result.tail.length > 0 ? `: ${result.tail.at(-1)}` : ""}`,
@@ -228,22 +276,43 @@ async function applyVersion(
   return `${args[0]} exited 0 in ${(result.durationMs / 1000).toFixed(1)} s`;
 }
 
-async function checkHealth(context: Context, measurements: HealthMeasurement[]): Promise<string> {
-  const { pin, policy, input } = context;
+/**
+ * The analysis the policy asks for (analysis.interval, count, failureLimit, inconclusiveLimit;
+ * the period is rollback.healthCheckTimeout), with the overrides tests and the demo pass.
+ */
+function analysisFor(context: Context) {
+  const { policy, input } = context;
+  const analysis = policy.analysis;
   const periodMs =
     input.health?.periodMs ??
     parseDuration(policy.rollback?.healthCheckTimeout ?? DEFAULT_HEALTH_PERIOD);
-  const intervalMs =
-    input.health?.intervalMs ?? Math.max(1_000, Math.min(30_000, Math.floor(periodMs / 10)));
-  const source = metricsSourceFor(pin);
+  const { intervalMs } = analysisSchedule({
+    periodMs,
+    intervalMs:
+      input.health?.intervalMs ??
+      (analysis?.interval !== undefined ? parseDuration(analysis.interval) : undefined),
+  });
+  return {
+    periodMs,
+    intervalMs,
+    count: analysis?.count,
+    failureLimit: analysis?.failureLimit,
+    inconclusiveLimit: analysis?.inconclusiveLimit,
+  };
+}
+
+/** Probes and canary analysis of what runs now; returns the reason, throws when not healthy. */
+async function checkHealth(context: Context, measurements: HealthMeasurement[]): Promise<string> {
+  const { pin, policy, input } = context;
+  const analysis = analysisFor(context);
+  const source = metricsSourceFor(pin, analysis.intervalMs);
   const result = await runHealthCheck({
     ready: pin.health?.ready,
     live: pin.health?.live,
     probe: input.health?.probe ?? DEFAULT_PROBE,
     criteria: source ? policy.canary : undefined,
     source,
-    periodMs,
-    intervalMs,
+    ...analysis,
     onProbe: (probe) => input.log(`  probe ${probe.kind} ${probe.url}: ${probe.reason}`),
     onMeasurement: (m) => {
       measurements.push(m);
@@ -301,7 +370,8 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployRepor
     now,
   };
 
-  const lock = acquireDeployLock(input.lockDir ?? lockDirFor(input.root), input.environment);
+  const lockDir = input.lockDir ?? (await lockDirFor(input.root));
+  const lock = acquireDeployLock(lockDir, input.environment, input.root);
   try {
     if (input.forge) await checkNoDeploymentInProgress(input.forge, input.environment, now());
     return await runDeploy(context, startedAt);
@@ -337,6 +407,7 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
   const steps = new StepRunner(now, log);
   const measurements: HealthMeasurement[] = [];
   let databaseUrl: string | undefined;
+  let backup: DeployReport["backup"];
   let migrated = false;
   let applied = false;
 
@@ -351,18 +422,27 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
     })) &&
     (await steps.run("backup", async () => {
       databaseUrl = databaseUrlOf(context);
-      if (!databaseUrl) return "no database: the pin names none";
+      const urlEnv = pin.database?.urlEnv;
+      if (!databaseUrl || !urlEnv) return "no database: the pin names none";
       const plan = await migrate({ root: input.root, target: to, databaseUrl, dryRun: true });
       const { backupDatabase } = await import("./backup-database.js");
-      const backup = await backupDatabase({
+      const step = await backupDatabase({
         databaseUrl,
-        dir: input.backupDir ?? join(tmpdir(), "pinline-backups"),
+        urlEnv,
+        command: pin.database?.backup?.command,
+        dir: input.backupDir ?? join(context.env.RUNNER_TEMP ?? tmpdir(), "pinline-backups"),
         environment: input.environment,
-        version: to,
-        at: now(),
+        from,
+        to,
         schemaVersion: plan.from,
+        keep: context.policy.rollback?.keepVersions ?? DEFAULT_KEEP_VERSIONS,
+        at: now(),
+        root: input.root,
+        env: context.env,
+        log,
       });
-      return backup.detail;
+      backup = step.backup;
+      return step.detail;
     })) &&
     (await steps.run("migrate", async () => {
       if (!databaseUrl) return "no database";
@@ -401,6 +481,7 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
     finishedAt: now(),
     steps: steps.steps,
     measurements,
+    ...(backup ? { backup } : {}),
     ...(failure ? { error: `${failure.name}: ${failure.detail}` } : {}),
     ...(rollback ? { rollback } : {}),
     release: {
@@ -529,6 +610,28 @@ async function rollBack(
       return applyVersion(context, from, manifest);
     });
   }
+  // What the rollback changed is checked like the deploy was: the previous version must be
+  // healthy again, or the environment may be running nothing healthy — critical.
+  const measurements: HealthMeasurement[] = [];
+  let critical: string | undefined;
+  const undoFailure = steps.failure;
+  if (undoFailure) {
+    critical = `${input.environment} may be running no healthy version: the rollback's ${undoFailure.name} step failed (${undoFailure.detail})`;
+  } else if (state.migrated || state.applied) {
+    const healthy = await steps.run("health", async () => {
+      try {
+        return `the previous version ${from} is healthy: ${await checkHealth(context, measurements)}`;
+      } catch (error) {
+        const why = error instanceof PinlineError ? error.describe() : String(error);
+        throw new PinlineError(`the previous version ${from} is unhealthy too: ${why}`);
+      }
+    });
+    const health = steps.steps.at(-1);
+    if (!healthy && health) {
+      critical = `${input.environment} may be running no healthy version: ${health.detail}`;
+    }
+  }
+  if (critical) input.log(`rollback: CRITICAL: ${critical}`);
   const request: RevertRequest = {
     environment: input.environment,
     file: context.file,
@@ -564,5 +667,10 @@ async function rollBack(
     revert = { commit };
     return `revert committed locally as ${commit.slice(0, 7)} (no GitHub: push it to share it)`;
   });
-  return { steps: steps.steps, ...(revert ? { revert } : {}) };
+  return {
+    steps: steps.steps,
+    ...(measurements.length > 0 ? { measurements } : {}),
+    ...(critical ? { critical } : {}),
+    ...(revert ? { revert } : {}),
+  };
 }

@@ -32,11 +32,31 @@ export interface DeployReport {
   finishedAt: Date;
   steps: StepRecord[];
   measurements: HealthMeasurement[];
+  /**
+   * The pre-update backup, when the backup step took one: pinline's (its file, restorable with
+   * `pinline restore` unless it holds no data) or the pin's own hook.
+   */
+  backup?:
+    | {
+        method: "pg_dump" | "copy-archive" | "schema-only" | "hook";
+        file?: string | undefined;
+        /** false: only the schema was saved (no pg_dump fits and the COPY archive failed). */
+        holdsData: boolean;
+      }
+    | undefined;
   /** Why the deploy failed, in one sentence (absent on success). */
   error?: string | undefined;
   rollback?:
     | {
         steps: StepRecord[];
+        /** The health measurements of the previous version, once the rollback applied it. */
+        measurements?: HealthMeasurement[] | undefined;
+        /**
+         * Set when the environment may be running no healthy version: the previous version
+         * failed its health check after the rollback, or the rollback could not undo what ran.
+         * One sentence; every notification shows it first.
+         */
+        critical?: string | undefined;
         /** The revert: a PR on GitHub, or a local commit without GitHub. */
         revert?: { pullRequest?: number; url?: string; commit?: string; merged?: boolean };
       }

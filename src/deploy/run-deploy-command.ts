@@ -3,9 +3,14 @@
  * substituted by core/analyze-deploy-command.ts — the analysis `pinline validate` reports with,
  * so a command validate passes is one this runs, and one it refuses is refused here too. No
  * shell runs. Output is streamed to the log line by line.
+ *
+ * The command runs in a process group of its own, with a timeout (the pin's deploy.timeout,
+ * else the policy's, else DEFAULT_DEPLOY_TIMEOUT): when it is over, the whole group gets
+ * SIGTERM, and SIGKILL KILL_GRACE_MS later, so nothing the command started outlives it.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { setTimeout as delay } from "node:timers/promises";
 import {
   analyzeDeployCommand,
   type DeployVariables,
@@ -69,17 +74,82 @@ export interface CommandResult {
   durationMs: number;
   /** The last lines of output, for the failure message. */
   tail: string[];
+  /**
+   * Set when the command outlived its timeout and its process group was stopped: "terminated"
+   * when SIGTERM ended it, "killed" when it took SIGKILL after the grace period.
+   */
+  stopped?: "terminated" | "killed" | undefined;
 }
+
+/** How long deploy.command may run when neither the pin nor the policy says (deploy.timeout). */
+export const DEFAULT_DEPLOY_TIMEOUT = "15m";
+/** After SIGTERM, how long the command's process group has to end before SIGKILL. */
+export const KILL_GRACE_MS = 10_000;
+/**
+ * After the command itself exited, how long its output may stay open (held by something it
+ * started in the background) before pinline stops reading and goes on.
+ */
+const OUTPUT_DRAIN_MS = 2_000;
+/** After SIGKILL, how long to wait for the group to be gone (zombies never go). */
+const KILL_WAIT_MS = 2_000;
 
 const TAIL_LINES = 20;
 
-/** Runs the arguments; every output line goes to `log`. Rejects only when it cannot start. */
+/** Process groups are POSIX; on Windows only the command itself can be stopped. */
+const GROUPS = process.platform !== "win32";
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (GROUPS && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  if (!GROUPS) return child.exitCode === null && child.signalCode === null;
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function waitForGroup(child: ChildProcess, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (groupAlive(child)) {
+    if (Date.now() >= deadline) return false;
+    await delay(50);
+  }
+  return true;
+}
+
+/** SIGTERM to the group; SIGKILL after `graceMs` if any of it is still there. */
+async function stopGroup(child: ChildProcess, graceMs: number): Promise<"terminated" | "killed"> {
+  signalGroup(child, "SIGTERM");
+  if (await waitForGroup(child, graceMs)) return "terminated";
+  signalGroup(child, "SIGKILL");
+  await waitForGroup(child, KILL_WAIT_MS);
+  return "killed";
+}
+
+/**
+ * Runs the arguments in a process group of their own; every output line goes to `log`. Rejects
+ * only when it cannot start. With `timeoutMs`, a command still running then is stopped with
+ * its whole group (SIGTERM, SIGKILL `killGraceMs` later) and the result says `stopped`. If
+ * pinline itself gets SIGINT or SIGTERM meanwhile, the group gets it too.
+ */
 export function runDeployCommand(input: {
   args: readonly string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
   timeoutMs?: number | undefined;
+  /** Default KILL_GRACE_MS. */
+  killGraceMs?: number | undefined;
 }): Promise<CommandResult> {
   const started = Date.now();
   const [file, ...rest] = input.args;
@@ -89,7 +159,7 @@ export function runDeployCommand(input: {
       cwd: input.cwd,
       env: input.env,
       stdio: ["ignore", "pipe", "pipe"],
-      ...(input.timeoutMs ? { timeout: input.timeoutMs, killSignal: "SIGTERM" as const } : {}),
+      detached: GROUPS,
     });
     const tail: string[] = [];
     const collect = (stream: NodeJS.ReadableStream) =>
@@ -100,7 +170,37 @@ export function runDeployCommand(input: {
       });
     collect(child.stdout);
     collect(child.stderr);
+
+    // pinline stopped (Ctrl-C, a cancelled job): the command, in its own group, must stop too.
+    const forward = (signal: NodeJS.Signals) => {
+      signalGroup(child, signal);
+      unlisten();
+      process.kill(process.pid, signal);
+    };
+    const unlisten = () => {
+      process.off("SIGINT", forward);
+      process.off("SIGTERM", forward);
+    };
+    process.once("SIGINT", forward);
+    process.once("SIGTERM", forward);
+
+    let stopping: Promise<"terminated" | "killed"> | undefined;
+    const timer =
+      input.timeoutMs !== undefined
+        ? setTimeout(() => {
+            stopping = stopGroup(child, input.killGraceMs ?? KILL_GRACE_MS);
+          }, input.timeoutMs)
+        : undefined;
+    let drain: NodeJS.Timeout | undefined;
+    child.on("exit", () => {
+      drain = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, OUTPUT_DRAIN_MS);
+    });
     child.on("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      unlisten();
       reject(
         new PinlineError(`deploy.command could not start ${file}: ${error.message}`, {
           hint:
@@ -112,11 +212,14 @@ export function runDeployCommand(input: {
       );
     });
     child.on("close", (code, signal) => {
-      resolve({
-        exitCode: code ?? (signal ? 128 : 1),
-        durationMs: Date.now() - started,
-        tail,
-      });
+      clearTimeout(timer);
+      clearTimeout(drain);
+      unlisten();
+      const exitCode = code ?? (signal ? 128 : 1);
+      const finish = (stopped?: "terminated" | "killed") =>
+        resolve({ exitCode, durationMs: Date.now() - started, tail, stopped });
+      if (stopping) stopping.then(finish, () => finish("killed"));
+      else finish();
     });
   });
 }

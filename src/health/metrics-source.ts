@@ -3,6 +3,12 @@
  * Prometheus, through the queries its pin names, or, without a Prometheus, the service's own
  * /metrics scraped twice and compared. Either way one round gives one number per criterion
  * (errorRate, responseTimeP95Ms, successRate), or undefined where there is no data.
+ *
+ * Every read is bounded (DESIGN §6, bounded in every resource): one timeout covers the request
+ * and the whole body, and at most MAX_SCRAPE_BYTES of a /metrics page and
+ * MAX_PROMETHEUS_ANSWER_BYTES of a Prometheus answer are read; the body is streamed and
+ * cancelled once over the cap, so an endless or trickling answer is a clear error (the
+ * measurement is inconclusive), never an out-of-memory or a hung deploy.
  */
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { PinlineError } from "../core/errors.js";
@@ -22,24 +28,106 @@ export interface MetricsSource {
   measure(): Promise<MetricValues>;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+/** Per request, headers and body together, unless the caller says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The most of a /metrics page a scrape reads: 4 MiB. A service's own exposition is typically
+ * tens of kilobytes; Prometheus itself warns about pages this large. Over it, the measurement
+ * is inconclusive.
+ */
+export const MAX_SCRAPE_BYTES = 4 * 1024 * 1024;
+
+/** The most of a Prometheus answer read: 1 MiB. An instant query of one number is ~100 bytes. */
+export const MAX_PROMETHEUS_ANSWER_BYTES = 1024 * 1024;
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
-async function get(url: string, timeoutMs: number, accept: string): Promise<Response> {
+/** "4 MiB", "64 KiB", "512 bytes". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+interface Answer {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  /** The body as text, or "" when it was not read (readBody: false). */
+  text: string;
+}
+
+interface GetOptions {
+  timeoutMs: number;
+  accept: string;
+  maxBytes: number;
+  /** Read the body of an error answer too (Prometheus explains its errors in it). */
+  readErrorBody: boolean;
+  /** How the message names what answered: "http://svc/metrics", "Prometheus at …". */
+  what: string;
+  /** What to do when the answer is over the cap, appended to the message. */
+  tooLarge: string;
+}
+
+function timedOut(error: unknown): boolean {
+  return (error as { name?: string })?.name === "TimeoutError";
+}
+
+/**
+ * GETs `url` and reads at most `maxBytes` of its body, all within `timeoutMs`. Throws
+ * PinlineError: cannot reach, timed out (headers or body), or more than `maxBytes`.
+ */
+async function get(url: string, options: GetOptions): Promise<Answer> {
+  const { timeoutMs, maxBytes } = options;
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
   try {
-    return await fetch(url, {
-      headers: { accept },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    response = await fetch(url, { headers: { accept: options.accept }, signal });
   } catch (error) {
-    const name = (error as { name?: string })?.name;
-    const what =
-      name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : describeFetchError(error);
+    const what = timedOut(error) ? `timed out after ${timeoutMs} ms` : describeFetchError(error);
     throw new PinlineError(`cannot reach ${url}: ${what}`, { cause: error });
   }
+  const answer = { ok: response.ok, status: response.status, statusText: response.statusText };
+  const body = response.body;
+  if (!body || (!response.ok && !options.readErrorBody)) {
+    await body?.cancel().catch(() => undefined);
+    return { ...answer, text: "" };
+  }
+  const over = () =>
+    new PinlineError(
+      `${options.what} answered more than ${formatBytes(maxBytes)}: ${options.tooLarge}`,
+    );
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) {
+    await body.cancel().catch(() => undefined);
+    throw over();
+  }
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw over();
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (error) {
+    if (error instanceof PinlineError) throw error;
+    const what = timedOut(error)
+      ? `timed out after ${timeoutMs} ms (${formatBytes(size)} read)`
+      : describeFetchError(error);
+    throw new PinlineError(`reading the answer of ${url} failed: ${what}`, { cause: error });
+  }
+  return { ...answer, text: text + decoder.decode() };
 }
 
 // --- Prometheus ----------------------------------------------------------------------------
@@ -55,8 +143,10 @@ export interface PrometheusSourceOptions {
   url: string;
   /** PromQL by criterion; each must return one number (a scalar or a one-sample vector). */
   queries: PrometheusQueries;
-  /** Per query (default 10 s). */
+  /** Per query, answer included (default 10 s). */
   timeoutMs?: number | undefined;
+  /** The most of an answer read (default MAX_PROMETHEUS_ANSWER_BYTES). */
+  maxBytes?: number | undefined;
 }
 
 interface PrometheusAnswer {
@@ -106,14 +196,22 @@ export function readQueryResult(
 export function prometheusSource(options: PrometheusSourceOptions): MetricsSource {
   const base = trimSlash(options.url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? MAX_PROMETHEUS_ANSWER_BYTES;
   const queries = Object.entries(options.queries).filter(
     (entry): entry is [string, string] => typeof entry[1] === "string" && entry[1] !== "",
   );
 
   async function run(name: string, query: string): Promise<number | undefined> {
     const url = `${base}/api/v1/query?query=${encodeURIComponent(query)}`;
-    const response = await get(url, timeoutMs, "application/json");
-    const text = await response.text();
+    const response = await get(url, {
+      timeoutMs,
+      accept: "application/json",
+      maxBytes,
+      readErrorBody: true,
+      what: `Prometheus at ${base} (query ${name})`,
+      tooLarge: `an instant query must answer one number; aggregate health.prometheus.${name} (sum(...))`,
+    });
+    const text = response.text;
     let answer: PrometheusAnswer | undefined;
     try {
       answer = JSON.parse(text) as PrometheusAnswer;
@@ -293,7 +391,10 @@ export function ratesBetween(previous: MetricsSnapshot, current: MetricsSnapshot
 export interface ScrapeSourceOptions {
   /** The service's Prometheus endpoint, such as http://127.0.0.1:8080/metrics. */
   metricsUrl: string;
+  /** Per scrape, body included (default 10 s). */
   timeoutMs?: number | undefined;
+  /** The most of a page read (default MAX_SCRAPE_BYTES). */
+  maxBytes?: number | undefined;
   names?: MetricNames | undefined;
 }
 
@@ -304,15 +405,19 @@ export interface ScrapeSourceOptions {
  */
 export function scrapeSource(options: ScrapeSourceOptions): MetricsSource {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? MAX_SCRAPE_BYTES;
   let previous: MetricsSnapshot | undefined;
 
   async function scrape(): Promise<MetricsSnapshot> {
-    const response = await get(
-      options.metricsUrl,
+    const response = await get(options.metricsUrl, {
       timeoutMs,
-      "text/plain;version=0.0.4;q=1, */*;q=0.1",
-    );
-    const text = await response.text();
+      accept: "text/plain;version=0.0.4;q=1, */*;q=0.1",
+      maxBytes,
+      readErrorBody: false,
+      what: options.metricsUrl,
+      tooLarge: `pinline reads at most ${formatBytes(maxBytes)} of a /metrics page; serve fewer series at health.metrics, or query a Prometheus (health.prometheus)`,
+    });
+    const text = response.text;
     if (!response.ok) {
       throw new PinlineError(
         `scraping ${options.metricsUrl} failed: ${response.status} ${response.statusText}`,

@@ -70,12 +70,12 @@ describe("runHealthCheck", () => {
     expect(result.probes).toEqual([]);
   });
 
-  it("fails fast on the third consecutive failure", async () => {
+  it("fails fast once failures exceed the failure limit (2 by default), counting them in total", async () => {
     const clock = fakeClock();
     const result = await runHealthCheck({
       probe,
       criteria,
-      source: scripted([healthy, bad]),
+      source: scripted([healthy, bad, healthy, bad, bad]),
       periodMs: 60_000,
       intervalMs: 1000,
       sleep: clock.sleep,
@@ -83,13 +83,19 @@ describe("runHealthCheck", () => {
     });
     expect(result.status).toBe("fail");
     expect(result.reason).toBe(
-      "canary failed: errorRate 0.30 > max 0.01; responseTimeP95Ms 485 > max 200; successRate 0.70 < min 0.99 in 3 consecutive measurements",
+      "canary failed: errorRate 0.30 > max 0.01; responseTimeP95Ms 485 > max 200; successRate 0.70 < min 0.99 in 3 of 5 measurements (failureLimit 2)",
     );
-    expect(result.measurements.map((m) => m.verdict)).toEqual(["pass", "fail", "fail", "fail"]);
-    expect(clock.elapsed()).toBe(4000);
+    expect(result.measurements.map((m) => m.verdict)).toEqual([
+      "pass",
+      "fail",
+      "pass",
+      "fail",
+      "fail",
+    ]);
+    expect(clock.elapsed()).toBe(5000);
   });
 
-  it("honours a custom failure limit", async () => {
+  it("honours a custom failure limit: 0 fails on the first failed measurement", async () => {
     const clock = fakeClock();
     const result = await runHealthCheck({
       probe,
@@ -97,12 +103,63 @@ describe("runHealthCheck", () => {
       source: scripted([bad]),
       periodMs: 60_000,
       intervalMs: 1000,
-      failureLimit: 1,
+      failureLimit: 0,
       sleep: clock.sleep,
       now: clock.now,
     });
     expect(result.status).toBe("fail");
     expect(result.measurements).toHaveLength(1);
+  });
+
+  it("takes count measurements, one every interval, whatever the period", async () => {
+    const clock = fakeClock();
+    const seen: number[] = [];
+    const result = await runHealthCheck({
+      probe,
+      criteria,
+      source: scripted([healthy]),
+      periodMs: 1000,
+      intervalMs: 400,
+      count: 4,
+      sleep: clock.sleep,
+      now: clock.now,
+      onMeasurement: (m) => seen.push(m.at.getTime() - T0),
+    });
+    expect(result.status).toBe("pass");
+    expect(seen).toEqual([400, 800, 1200, 1600]);
+  });
+
+  it("passes at the end within the limits, when at least one measurement passed", async () => {
+    const clock = fakeClock();
+    const result = await runHealthCheck({
+      probe,
+      criteria,
+      source: scripted([bad, healthy, bad]),
+      intervalMs: 1000,
+      count: 3,
+      sleep: clock.sleep,
+      now: clock.now,
+    });
+    expect(result.status).toBe("pass");
+    expect(result.reason).toMatch(/3 measurements: 1 passed, 2 failed, 0 inconclusive/);
+  });
+
+  it("never passes on no data: measurements without data within the limit end inconclusive", async () => {
+    const clock = fakeClock();
+    const noData = { errorRate: undefined, responseTimeP95Ms: undefined, successRate: undefined };
+    const result = await runHealthCheck({
+      probe,
+      criteria,
+      source: scripted([noData]),
+      intervalMs: 1000,
+      count: 2,
+      sleep: clock.sleep,
+      now: clock.now,
+    });
+    expect(result.status).toBe("inconclusive");
+    expect(result.reason).toMatch(
+      /^canary inconclusive: no measurement passed: errorRate: no data/,
+    );
   });
 
   it("a source that keeps failing makes it inconclusive, with the error", async () => {
@@ -118,7 +175,7 @@ describe("runHealthCheck", () => {
     });
     expect(result.status).toBe("inconclusive");
     expect(result.reason).toBe(
-      "canary inconclusive: scripted source failed: cannot reach http://prometheus: connection refused in 3 consecutive measurements",
+      "canary inconclusive: scripted source failed: cannot reach http://prometheus: connection refused in 3 of 3 measurements (inconclusiveLimit 2)",
     );
   });
 

@@ -1,7 +1,8 @@
 /**
  * The deploy's health step (DESIGN §2 step 5): readiness and liveness probes first, then the
- * canary metrics measured every interval over the health-check period and analysed as they
- * come (evaluate-canary), failing fast when the analysis says so.
+ * canary metrics measured every interval, `count` times (the policy's `analysis`, or as many
+ * intervals as fit in the health-check period), and analysed as they come (evaluate-canary),
+ * failing fast when the analysis says so.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import {
@@ -33,13 +34,18 @@ export interface HealthCheckOptions {
   criteria?: CanaryCriteria | undefined;
   /** Where the canary metrics come from; without it only the probes run. */
   source?: MetricsSource | undefined;
-  /** The health-check period (the policy's rollback.healthCheckTimeout). */
-  periodMs: number;
-  /** Time between measurements. */
+  /**
+   * The health-check period (the policy's rollback.healthCheckTimeout): without `count`, as
+   * many measurements as fit in it are taken.
+   */
+  periodMs?: number | undefined;
+  /** Time between measurements (the policy's analysis.interval). */
   intervalMs: number;
-  /** Consecutive failed measurements that fail at once (default 3). */
+  /** How many measurements to take (the policy's analysis.count); wins over periodMs. */
+  count?: number | undefined;
+  /** Failed measurements tolerated, in total; one more fails at once (default 2). */
   failureLimit?: number | undefined;
-  /** Consecutive measurements without data that end it as inconclusive (default 3). */
+  /** Measurements without data tolerated, in total; one more ends it as inconclusive (default 2). */
   inconclusiveLimit?: number | undefined;
   onProbe?(probe: ProbeRecord): void;
   onMeasurement?(measurement: HealthMeasurement): void;
@@ -67,9 +73,9 @@ const PROBE_NAMES = { ready: "readiness", live: "liveness" } as const;
 
 /**
  * Runs the probes (ready, then live; the first that fails ends the check with its reason),
- * then, when there is a metrics source, `max(1, floor(periodMs / intervalMs))` measurements
- * on a fixed schedule: the k-th at start + k·intervalMs (at periodMs when the period is shorter
- * than one interval). Each is judged against the criteria and the run analysed after each one;
+ * then, when there is a metrics source, `count` measurements (default
+ * `max(1, floor(periodMs / intervalMs))`) on a fixed schedule: the k-th at start + k·intervalMs
+ * (a single derived measurement at periodMs when the period is shorter than one interval). Each is judged against the criteria and the run analysed after each one;
  * a fail or inconclusive verdict ends the check early. A measurement whose source throws is
  * inconclusive, with the error as its problem. Criteria without a source: inconclusive.
  */
@@ -113,9 +119,9 @@ export async function runHealthCheck(options: HealthCheckOptions): Promise<Healt
   }
 
   const intervalMs = Math.max(1, options.intervalMs);
-  const periodMs = Math.max(0, options.periodMs);
-  const rounds = Math.max(1, Math.floor(periodMs / intervalMs));
-  const firstAt = Math.min(intervalMs, periodMs);
+  const periodMs = Math.max(0, options.periodMs ?? intervalMs);
+  const rounds = Math.max(1, Math.floor(options.count ?? periodMs / intervalMs));
+  const firstAt = options.count === undefined ? Math.min(intervalMs, periodMs) : intervalMs;
   const started = now().getTime();
   try {
     await source.start?.();

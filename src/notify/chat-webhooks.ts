@@ -8,6 +8,7 @@ import { PinlineError, UsageError } from "../core/errors.js";
 import { formatInstant } from "../core/gates/format-instant.js";
 import type { DeployReport } from "../deploy/deploy-report.js";
 import {
+  CRITICAL_MARK,
   DEFAULT_PRODUCT,
   deployElapsed,
   deployTitle,
@@ -77,6 +78,8 @@ export function slackMessage(report: DeployReport, options: ChatMessageOptions =
     },
   ];
   const problem: string[] = [];
+  const critical = report.rollback?.critical;
+  if (critical) problem.push(`*${CRITICAL_MARK}:* ${slackText(critical)}`);
   if (report.error) problem.push(`*Why:* ${slackText(report.error)}`);
   const revert = report.rollback?.revert;
   if (revert) {
@@ -152,6 +155,11 @@ export function teamsMessage(
     ].filter((part) => part !== undefined);
     if (what.length > 0) facts.push({ name: "Revert", value: what.join(" ") });
   }
+  const critical = report.rollback?.critical;
+  const text = [
+    ...(critical ? [`${CRITICAL_MARK}: ${critical}`] : []),
+    ...(report.error ? [report.error] : []),
+  ];
   const actions: TeamsMessageCard["potentialAction"] = [];
   const run = safeUrl(report.runUrl);
   if (run) {
@@ -180,7 +188,7 @@ export function teamsMessage(
         activityTitle: `${report.environment}: ${report.from} → ${report.to}`,
         activitySubtitle: `started ${formatInstant(report.startedAt)}`,
         facts,
-        ...(report.error ? { text: report.error } : {}),
+        ...(text.length > 0 ? { text: text.join("\n\n") } : {}),
         // Plain text: an error message is shown as written, never read as markup.
         markdown: false,
       },

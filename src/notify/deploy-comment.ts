@@ -8,6 +8,7 @@ import { formatInstant } from "../core/gates/format-instant.js";
 import type { DeployReport, StepRecord } from "../deploy/deploy-report.js";
 import type { CommentInfo, Forge } from "../github/forge.js";
 import {
+  CRITICAL_MARK,
   deployElapsed,
   describeRevert,
   formatElapsed,
@@ -52,6 +53,11 @@ export function renderDeployComment(report: DeployReport): string {
     `### ${OUTCOME_ICON[report.outcome]} ${inline(report.environment)}: ${inline(report.from)} → ${inline(report.to)} ${OUTCOME_WORD[report.outcome]}`,
     "",
   ];
+  const critical = report.rollback?.critical;
+  if (critical) {
+    const text = critical.length > ERROR_LIMIT ? `${critical.slice(0, ERROR_LIMIT)}…` : critical;
+    lines.push(`> **${CRITICAL_MARK}:** ${inline(text)}`, "");
+  }
   if (report.error) {
     const error =
       report.error.length > ERROR_LIMIT ? `${report.error.slice(0, ERROR_LIMIT)}…` : report.error;

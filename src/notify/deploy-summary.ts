@@ -42,13 +42,18 @@ export const DEFAULT_PRODUCT = "CM Diagnostics";
 /** The health table shows this many rounds at most (the last ones). */
 export const HEALTH_ROW_LIMIT = 30;
 
+/** Marks what needs someone now: the environment may be running no healthy version. */
+export const CRITICAL_MARK = "🚨 CRITICAL";
+
 /**
  * One line for a title or subject: "CM Diagnostics 2.4.1 deployed to production-canary",
- * "… rolled back on …", "… failed on …".
+ * "… rolled back on …", "… failed on …"; "🚨 CRITICAL: …" first when the rollback left the
+ * environment without a healthy version.
  */
 export function deployTitle(report: DeployReport, product = DEFAULT_PRODUCT): string {
   const where = report.outcome === "success" ? "to" : "on";
-  return `${product} ${report.to} ${OUTCOME_WORD[report.outcome]} ${where} ${report.environment}`;
+  const critical = report.rollback?.critical ? `${CRITICAL_MARK}: ` : "";
+  return `${critical}${product} ${report.to} ${OUTCOME_WORD[report.outcome]} ${where} ${report.environment}`;
 }
 
 /** How long something took, for people: "340ms", "12.3s", "4m12s", "1h2m5s". */
@@ -176,6 +181,24 @@ function ganttTask(step: StepRecord): string | undefined {
   return `  ${ganttText(name)} :${tags}${start}, ${duration}ms`;
 }
 
+/** Where the pre-update backup is and how it restores; a warning when it holds no data. */
+function backupSection(report: DeployReport): string[] {
+  const backup = report.backup;
+  if (!backup) return [];
+  if (backup.method === "hook") {
+    return ["Pre-update backup: the pin's database.backup.command.", ""];
+  }
+  const file = `\`${inline(backup.file ?? "").replace(/`/g, "")}\``;
+  if (!backup.holdsData) {
+    return ["> [!WARNING]", `> The data was NOT backed up: only the schema, in ${file}.`, ""];
+  }
+  const how = backup.method === "pg_dump" ? "pg_dump custom format" : "pinline's COPY archive";
+  return [
+    `Pre-update backup: ${file} (${how}, with its .json); \`pinline restore <file> --environment ${inline(report.environment)}\` puts it back.`,
+    "",
+  ];
+}
+
 /** The steps (and rollback steps) as a mermaid gantt on their real start times. */
 export function renderDeployTimeline(report: DeployReport): string[] {
   const deploy = report.steps.map(ganttTask).filter((line) => line !== undefined);
@@ -212,11 +235,14 @@ export function renderDeploySummary(report: DeployReport): string {
     facts.join(" · "),
     "",
   ];
+  const critical = report.rollback?.critical;
+  if (critical) lines.push("> [!CAUTION]", `> **${CRITICAL_MARK}:** ${inline(critical)}`, "");
   if (report.error) {
     const kind = report.outcome === "failed" ? "CAUTION" : "WARNING";
     lines.push(`> [!${kind}]`, `> ${inline(report.error)}`, "");
   }
   lines.push("### Steps", "", ...stepTable(report.steps), "");
+  lines.push(...backupSection(report));
   lines.push(...healthSection(report.measurements));
   if (report.rollback) {
     const revert = describeRevert(report);

@@ -1,3 +1,4 @@
+import { analyzeBackupCommand, backupVariables } from "../core/analyze-backup-command.js";
 import { analyzeDeployCommand, deployVariables } from "../core/analyze-deploy-command.js";
 import { entryMayBlock } from "../core/blocked-versions.js";
 import { channelReceives, mergeCustomChannels, releaseChannelsFor } from "../core/channels.js";
@@ -31,10 +32,32 @@ export function checkDeployCommand(
 }
 
 /**
+ * The pin's database.backup.command, read as the backup step reads it
+ * (core/analyze-backup-command.ts): one error per problem, at the command in the YAML.
+ */
+export function checkBackupCommand(
+  environment: Pick<NamedDocument<EnvironmentPin>, "yaml" | "data">,
+): Finding[] {
+  const { yaml, data } = environment;
+  const command = data?.database?.backup?.command;
+  if (!yaml || !data || command === undefined) return [];
+  const variables = backupVariables({
+    environment: data.name,
+    version: data.version,
+    from: data.version,
+    dir: "backup-dir",
+  });
+  const where = yaml.at(["database", "backup", "command"]);
+  return analyzeBackupCommand(command, variables).problems.map((problem) =>
+    error("backup-command", where, problem.message, problem.hint),
+  );
+}
+
+/**
  * Checks each pin against the tree: its name is its file, its stage is in the rollout, its
  * version is a release its channel receives, a policy governs it, that policy allows its
- * channel, and its deploy.command runs without a shell. A pinned version that a policy now
- * blocks is a warning: the pin already runs it.
+ * channel, and its deploy.command and database.backup.command run without a shell. A pinned
+ * version that a policy now blocks is a warning: the pin already runs it.
  */
 export function checkEnvironments(
   environments: readonly NamedDocument<EnvironmentPin>[],
@@ -87,6 +110,7 @@ export function checkEnvironments(
     }
 
     findings.push(...checkDeployCommand(environment, release?.folder.data));
+    findings.push(...checkBackupCommand(environment));
 
     const policies = catalog.policiesFor(environment.name);
     if (policies.length === 0 && catalog.allPoliciesRead) {

@@ -1,5 +1,7 @@
 import picomatch from "picomatch";
+import { formatDuration, parseDuration } from "../core/duration.js";
 import { PinlineError } from "../core/errors.js";
+import { analysisSchedule } from "../core/evaluate-canary.js";
 import { checkMaintenanceWindow } from "../core/maintenance-window.js";
 import type { Policy } from "../core/schema-types.js";
 import { parseVersionRange } from "../core/version.js";
@@ -10,8 +12,9 @@ import type { PathSegment } from "./parse-yaml.js";
 
 /**
  * Checks each policy: its version ranges parse, its custom channels are defined, its window
- * is a real window, its testing environments exist, it can be satisfied at all, and it
- * governs at least one environment.
+ * is a real window, its testing environments exist, it can be satisfied at all, its canary
+ * analysis (count × interval) fits in rollback.healthCheckTimeout, and it governs at least one
+ * environment.
  */
 export function checkPolicies(
   policies: readonly NamedDocument<Policy>[],
@@ -119,6 +122,29 @@ export function checkPolicies(
             );
           }
         }
+      }
+    }
+
+    const analysis = data.analysis;
+    if (analysis?.count !== undefined || analysis?.interval !== undefined) {
+      try {
+        const period = data.rollback?.healthCheckTimeout ?? "5m";
+        const periodMs = parseDuration(period);
+        const schedule = analysisSchedule({
+          periodMs,
+          intervalMs: analysis.interval ? parseDuration(analysis.interval) : undefined,
+          count: analysis.count,
+        });
+        if (schedule.totalMs > periodMs) {
+          report(
+            ["analysis"],
+            `the analysis takes ${schedule.count} × ${formatDuration(schedule.intervalMs)} = ${formatDuration(schedule.totalMs)}, longer than rollback.healthCheckTimeout (${period}${data.rollback?.healthCheckTimeout ? "" : ", the default"})`,
+            "lower analysis.count or analysis.interval, or raise rollback.healthCheckTimeout",
+          );
+        }
+      } catch (e) {
+        if (!(e instanceof PinlineError)) throw e;
+        // A duration that does not parse is reported by the schema.
       }
     }
 

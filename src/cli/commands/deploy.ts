@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { notJudgedLocally } from "../../promote/local-rules.js";
 import { connectGitHub, type Io, jsonOption, repoOption, resolveRoot, rootOption } from "../io.js";
@@ -13,6 +14,10 @@ export function deployCommand(io: Io): Command {
       "the version to roll back to, one the environment ran before (default: the pin's previous version in git)",
     )
     .option("--github", "report a GitHub deployment and open the revert PR there (GITHUB_TOKEN)")
+    .option(
+      "--backup-dir <dir>",
+      "where the pre-update backup goes; it keeps the environment's newest rollback.keepVersions backups (default: $RUNNER_TEMP or the temp folder, /pinline-backups)",
+    )
     .addOption(repoOption())
     .addOption(rootOption())
     .addOption(jsonOption())
@@ -22,6 +27,7 @@ export function deployCommand(io: Io): Command {
         options: {
           previous?: string;
           github?: boolean;
+          backupDir?: string;
           repo?: string;
           root?: string;
           json?: boolean;
@@ -34,6 +40,7 @@ export function deployCommand(io: Io): Command {
           root,
           environment,
           previous: options.previous,
+          backupDir: options.backupDir ? resolve(options.backupDir) : undefined,
           forge,
           log: (line) => (options.json ? io.err(`${line}\n`) : io.out(`${line}\n`)),
         });

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-PADWTAGI.js";import"./chunk-6A6EMUMS.js";import"./chunk-4YR3DITJ.js";import"./chunk-JO5CIMDX.js";import"./chunk-4PCGZJHQ.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-LBITQWTW.js";import"./chunk-HJLV4Z6Z.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{f as DEFAULT_LOCK_ATTEMPTS,e as DEFAULT_LOCK_TIMEOUT_MS,c as EMPTY_DATABASE,b as MigrationFailedError,a as MigrationFileError,d as describeOperator,g as migrate};
