@@ -26,7 +26,7 @@ describe("pinline demo", () => {
       /restored production-canary's backup of .* \(schema 2\.4\.1, before 2\.4\.1 → 2\.4\.2\)/,
     );
     expect(out).toMatch(/diagnostics +6 +6 +✓/);
-    expect(out).toContain("✓ every table and its row count match the live database");
+    expect(out).toContain("✓ every table holds the same rows as the live database");
     expect(out).toMatch(/pin \(git\) +2\.4\.1/);
     expect(out).toMatch(/service +2\.4\.1/);
     expect(out).toMatch(/database schema +2\.4\.1/);

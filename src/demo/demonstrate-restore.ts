@@ -1,8 +1,8 @@
 /**
  * The demo's restore: the pre-update backup of the failed deploy goes into a scratch database
  * on the same server — migrated to the backup's schema version first when it is a COPY archive
- * (which restores data, not schema) — and every application table's row count is compared with
- * the live database's.
+ * (which restores data, not schema) — and every application table is compared with the live
+ * database's: its row count, and a digest of all its rows (each row's text, sorted).
  */
 import pg from "pg";
 import { readBackupMetadata } from "../backup/backup-metadata.js";
@@ -26,18 +26,25 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
   }
 }
 
-/** "public.diagnostics" → its row count, for every application table. */
-async function rowCounts(url: string): Promise<Map<string, number>> {
+interface TableContent {
+  rows: number;
+  /** md5 of every row's text form, sorted: equal digests, equal rows. */
+  digest: string;
+}
+
+/** "diagnostics" → its rows' count and digest, for every application table. */
+async function tableContents(url: string): Promise<Map<string, TableContent>> {
   return withClient(url, async (client) => {
     await client.query("SELECT pg_catalog.set_config('search_path', '', false)");
-    const counts = new Map<string, number>();
+    const contents = new Map<string, TableContent>();
     for (const table of (await readDataLayout(client)).tables) {
-      const { rows } = await client.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${qualifiedName(client, table)}`,
+      const { rows } = await client.query<{ n: string; digest: string }>(
+        `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS digest
+           FROM ${qualifiedName(client, table)} t`,
       );
-      counts.set(table.name, Number(rows[0]?.n ?? 0));
+      contents.set(table.name, { rows: Number(rows[0]?.n ?? 0), digest: rows[0]?.digest ?? "" });
     }
-    return counts;
+    return contents;
   });
 }
 
@@ -65,22 +72,25 @@ export async function demonstrateRestore(input: {
   }
   const result = await restoreBackup({ file: backup.file, databaseUrl: input.scratchUrl });
   lines.push(`$ pinline restore ${backup.file} --database-url <scratch>`, `  ${result.summary}`);
-  const [live, restored] = [await rowCounts(input.databaseUrl), await rowCounts(input.scratchUrl)];
+  const [live, restored] = [
+    await tableContents(input.databaseUrl),
+    await tableContents(input.scratchUrl),
+  ];
   const names = [...new Set([...live.keys(), ...restored.keys()])].sort();
   const width = Math.max(...names.map((n) => n.length), 5);
   lines.push(`${"table".padEnd(width)}  live  restored`);
   let ok = names.length > 0;
   for (const name of names) {
     const [a, b] = [live.get(name), restored.get(name)];
-    const same = a !== undefined && a === b;
+    const same = a !== undefined && a.rows === b?.rows && a.digest === b.digest;
     ok &&= same;
     lines.push(
-      `${name.padEnd(width)}  ${String(a ?? "—").padStart(4)}  ${String(b ?? "—").padStart(8)}  ${same ? "✓" : "✗"}`,
+      `${name.padEnd(width)}  ${String(a?.rows ?? "—").padStart(4)}  ${String(b?.rows ?? "—").padStart(8)}  ${same ? "✓ same rows" : "✗ differs"}`,
     );
   }
   lines.push(
     ok
-      ? "✓ every table and its row count match the live database"
+      ? "✓ every table holds the same rows as the live database"
       : "✗ the restored tables differ from the live database",
   );
   return { ok, lines };
