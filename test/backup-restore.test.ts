@@ -7,7 +7,6 @@
  * also restores on 15. And what a restore refuses: a changed file, a database of another
  * schema, a backup that holds no data, no --yes without a terminal; the folder's retention.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,7 +19,7 @@ import { listBackups } from "../src/backup/prune-backups.js";
 import { type BackupInput, takeBackup } from "../src/backup/take-backup.js";
 import { backupDatabase } from "../src/deploy/backup-database.js";
 import { databasesPerTest } from "./harness/databases.js";
-import { repoRoot, runPinlineAsync } from "./harness/example-repo.js";
+import { runPinlineAsync, runPinlineAtTerminal } from "./harness/example-repo.js";
 import { DEBIAN_PG15, type PostgresTarget, withClient } from "./harness/postgres.js";
 
 const targets = inject("postgresTargets");
@@ -287,28 +286,18 @@ describe.each(targets)("backup and restore on $name", (target: PostgresTarget) =
     const taken = await backup(url, await backupDir(), { findTool: NO_PG_DUMP });
     await withClient(url, (c) => c.query(CHANGES));
     const changed = await contents(url);
-    /** The CLI on a pseudo-terminal (script(1)), answering its question with `answer`. */
-    const atTerminal = (answer: string) => {
-      const command = [process.execPath, join(repoRoot, "dist/cli.js"), "restore", taken.file]
-        .concat(["--database-url", url])
-        .map((arg) => `'${arg}'`)
-        .join(" ");
-      return spawnSync("script", ["-qec", command, "/dev/null"], {
-        input: `${answer}\n`,
-        encoding: "utf8",
-        timeout: 60_000,
-      });
-    };
+    const atTerminal = (answer: string) =>
+      runPinlineAtTerminal(["restore", taken.file, "--database-url", url], answer);
     const no = atTerminal("no");
     expect(no.stdout).toMatch(
       /Restore qa's backup of .* into .*\? Its data is replaced\. Type yes/,
     );
     expect(no.stdout).toContain("restore cancelled: nothing was changed");
-    expect(no.status).toBe(1);
+    expect(no.code).toBe(1);
     expect(await contents(url)).toEqual(changed);
     const yes = atTerminal("yes");
     expect(yes.stdout).toContain("restored qa's backup of");
-    expect(yes.status).toBe(0);
+    expect(yes.code).toBe(0);
     expect(await contents(url)).toEqual(before);
   });
 

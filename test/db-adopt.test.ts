@@ -5,13 +5,12 @@
  * release on an older line (1.1.1 published after 1.2.0) can still move to the next minor.
  * Through the CLI bundle, as an operator runs it, on every PostgreSQL target of the harness.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { migrate } from "../src/db/run-migration.js";
 import { databasesPerTest } from "./harness/databases.js";
-import { removeCopies, repoRoot, runPinline } from "./harness/example-repo.js";
+import { removeCopies, runPinline, runPinlineAtTerminal } from "./harness/example-repo.js";
 import { migrationRepo, type TestRelease } from "./harness/migration-repo.js";
 import { type PostgresTarget, schemaSnapshot, withClient } from "./harness/postgres.js";
 
@@ -227,26 +226,19 @@ describe.each(targets)("adopting an existing database on $name", (target: Postgr
     const root = migrationRepo(RELEASES);
     const url = await database();
     await migrate({ root, target: "1.1.0", databaseUrl: url });
-    /** The CLI on a pseudo-terminal (script(1)), answering the question with `answer`. */
-    const atTerminal = (answer: string) => {
-      const command = [process.execPath, join(repoRoot, "dist/cli.js"), "migrate", "--root", root]
-        .concat(["--database-url", url, "--unsigned", "--release", "none"])
-        .map((arg) => `'${arg}'`)
-        .join(" ");
-      return spawnSync("script", ["-qec", command, "/dev/null"], {
-        input: `${answer}\n`,
-        encoding: "utf8",
-        timeout: 60_000,
-      });
-    };
+    const atTerminal = (answer: string) =>
+      runPinlineAtTerminal(
+        ["migrate", "--root", root, "--database-url", url, "--unsigned", "--release", "none"],
+        answer,
+      );
     const no = atTerminal("no");
     expect(no.stdout).toContain("dropping what they created? Type yes to go on:");
     expect(no.stdout).toContain("not confirmed: nothing was changed");
-    expect(no.status).toBe(1);
+    expect(no.code).toBe(1);
     expect(await historyOf(url)).toHaveLength(2);
     const yes = atTerminal("yes");
     expect(yes.stdout).toContain("rolled the database back from 1.1.0 to none");
-    expect(yes.status).toBe(0);
+    expect(yes.code).toBe(0);
   });
 
   it("a maintenance release (1.1.1 after 1.2.0) moves to the next minor and back, through 1.1.0", async () => {

@@ -7,6 +7,7 @@
 import pg from "pg";
 import { RefusedError } from "../core/errors.js";
 import { describeRefusal } from "../db/database-refusal.js";
+import { redact, roleOf } from "../db/migration-session.js";
 
 const SESSION = `SELECT pg_catalog.set_config('search_path', '', false),
        pg_catalog.set_config('client_encoding', 'UTF8', false),
@@ -16,14 +17,7 @@ const SESSION = `SELECT pg_catalog.set_config('search_path', '', false),
        pg_catalog.set_config('extra_float_digits', '3', false)`;
 
 /** "db.example.com:5432/app": the database, without credentials. */
-export function databaseLabel(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ""}${parsed.pathname}`;
-  } catch {
-    return "(unparsable URL)";
-  }
-}
+export const databaseLabel = redact;
 
 export async function connectDatabase(url: string, applicationName: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: applicationName });
@@ -31,14 +25,8 @@ export async function connectDatabase(url: string, applicationName: string): Pro
   try {
     await client.connect();
   } catch (error) {
-    let role: string | undefined;
-    try {
-      role = decodeURIComponent(new URL(url).username) || undefined;
-    } catch {
-      role = undefined;
-    }
     throw (
-      describeRefusal(error, { where: databaseLabel(url), ...(role ? { role } : {}) }) ??
+      describeRefusal(error, { where: databaseLabel(url), ...roleOf(url) }) ??
       new RefusedError(
         `cannot connect to the database ${databaseLabel(url)}: ${(error as Error).message}`,
         { hint: "check the URL and that the server is reachable", cause: error },

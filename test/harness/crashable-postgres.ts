@@ -21,7 +21,7 @@ import {
   isRoot,
   sharedTempDir,
 } from "../../src/demo/embedded-postgres.js";
-import { DEBIAN_PG15 } from "./postgres.js";
+import { DEBIAN_PG15, systemUser, waitForServer } from "./postgres.js";
 
 /** Durable as a production server is (the shared test servers run with fsync off). */
 const DURABLE = ["fsync=on"];
@@ -194,28 +194,4 @@ async function waitUntilGone(pid: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`postmaster ${pid} did not exit`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function waitForServer(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const client = new pg.Client({ connectionString: url });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.query("select 1");
-      await client.end();
-      return;
-    } catch (error) {
-      await client.end().catch(() => {});
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-function systemUser(name: string): { uid: number; gid: number } {
-  const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
-  const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
-  return { uid, gid };
 }

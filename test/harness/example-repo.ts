@@ -68,6 +68,22 @@ export function runPinline(
 }
 
 /**
+ * runPinline on a pseudo-terminal (util-linux script(1)), answering the question it asks with
+ * `answer`: what a person at a terminal sees. stdout holds everything the terminal showed.
+ */
+export function runPinlineAtTerminal(args: readonly string[], answer: string): Run {
+  const command = [process.execPath, join(repoRoot, "dist/cli.js"), ...args]
+    .map((arg) => `'${arg.replaceAll("'", "'\\''")}'`)
+    .join(" ");
+  const result = spawnSync("script", ["-qec", command, "/dev/null"], {
+    input: `${answer}\n`,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
  * runPinline without blocking this process, for verbs that talk to a server the test runs
  * in-process (the GitHub simulator).
  */

@@ -120,7 +120,7 @@ export async function withClient<T>(
   }
 }
 
-async function waitForServer(url: string): Promise<void> {
+export async function waitForServer(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -133,7 +133,7 @@ async function waitForServer(url: string): Promise<void> {
   }
 }
 
-function systemUser(name: string): { uid: number; gid: number } {
+export function systemUser(name: string): { uid: number; gid: number } {
   const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
   const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
   return { uid, gid };
