@@ -227,6 +227,26 @@ writeFileSync(\`\${dir}/hook-\${environment}-\${from}-to-\${version}.txt\`, url.
     expect(repo.git("show", `HEAD:${PIN}`)).toContain('version: "2.4.1"');
   });
 
+  it("is stopped after database.backup.timeout, and the deploy stops before migrate", async () => {
+    const hangs = join(scratch, "backup-hangs.mjs");
+    writeFileSync(hangs, 'console.log("dumping…"); setInterval(() => {}, 1000);\n');
+    useHook(`node ${hangs}`);
+    edit(repo.root, PIN, (text) => text.replace(/( {4}command: .*\n)/, '$1    timeout: "1s"\n'));
+    repo.git("commit", "-q", "-am", "A backup that hangs, with a 1s timeout");
+    await commitPromotion({ root: repo.root, environment: "production-canary", version: "2.4.2" });
+    const [schema, service] = [await repo.schemaVersion(), await repo.service.version()];
+    const report = await deploy();
+    const backup = report.steps.find((s) => s.name === "backup");
+    expect(backup?.status).toBe("failed");
+    expect(report.error).toBe(
+      "backup: database.backup.command did not finish within 1s; it was stopped (SIGTERM to its process group); nothing was migrated or applied (make the backup finish sooner, or raise database.backup.timeout in the pin)",
+    );
+    expect(backup?.durationMs).toBeLessThan(10_000);
+    expect(report.steps.map((s) => s.name)).toEqual(["verify", "backup", "finish"]);
+    expect(await repo.schemaVersion()).toBe(schema);
+    expect(await repo.service.version()).toBe(service);
+  });
+
   it("is checked by pinline validate as deploy.command is", () => {
     const root = copyExample();
     edit(root, "environments/qa.yaml", (text) =>

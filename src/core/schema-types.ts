@@ -67,6 +67,10 @@ export type EnvVarName = string;
  */
 export type Duration4 = string;
 /**
+ * A duration such as "90s", "5m", "6h", "48h", "2d", "1w" or "1h30m".
+ */
+export type Duration5 = string;
+/**
  * The name of an environment variable or secret (never its value).
  */
 export type EnvVarName1 = string;
@@ -379,13 +383,14 @@ export interface BackupSettings {
    * A backup hook run instead of pinline's backup, without a shell and checked by pinline validate as deploy.command is: ${environment}, ${version} (the version being deployed), ${from} (the one running) and ${dir} (the backup folder) are substituted. The database URL is in the variable database.urlEnv names. It must exit 0, or the deploy stops before anything changed; what it writes is its own to keep.
    */
   command?: string;
+  timeout?: Duration4;
 }
 export interface DeploySettings {
   /**
    * The command that applies the pin, run without a shell: split into arguments as a shell would, with ${version}, ${traffic}, ${environment} and ${components.<name>.artifact|version} substituted inside them. Operators, redirections, $VAR, $(...), backticks, globs and line breaks are refused (put them in a script).
    */
   command: string;
-  timeout?: Duration4;
+  timeout?: Duration5;
 }
 export interface NotifySettings {
   slack?: EnvVarName1;

@@ -15,8 +15,9 @@ export interface BackupStepInput {
   databaseUrl: string;
   /** The variable database.urlEnv names: the hook finds the URL there. */
   urlEnv: string;
-  /** The pin's database.backup.command, if any. */
+  /** The pin's database.backup.command, if any, and its timeout. */
   command?: string | undefined;
+  timeout?: string | undefined;
   dir: string;
   environment: string;
   from: string;
@@ -44,6 +45,7 @@ export async function backupDatabase(input: BackupStepInput): Promise<BackupStep
       version: input.to,
       from: input.from,
       dir: input.dir,
+      timeout: input.timeout,
       cwd: input.root,
       env: { ...input.env, [input.urlEnv]: input.databaseUrl },
       log: input.log,

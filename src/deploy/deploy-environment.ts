@@ -35,7 +35,7 @@ import {
   buildDeployArguments,
   DEFAULT_DEPLOY_TIMEOUT,
   deployVariables,
-  KILL_GRACE_MS,
+  describeStop,
   requireRunnableCommand,
   runDeployCommand,
 } from "./run-deploy-command.js";
@@ -257,12 +257,8 @@ async function applyVersion(
     timeoutMs: parseDuration(timeout),
   });
   if (result.stopped) {
-    const how =
-      result.stopped === "killed"
-        ? `it ignored SIGTERM, so its process group was killed ${KILL_GRACE_MS / 1000} s later`
-        : "SIGTERM to its process group";
     throw new PinlineError(
-      `deploy.command did not finish within ${timeout}; it was stopped (${how})${result.tail.length > 0 ? `: ${result.tail.at(-1)}` : ""}`,
+      `deploy.command did not finish within ${timeout}; it was stopped (${describeStop(result.stopped)})${result.tail.length > 0 ? `: ${result.tail.at(-1)}` : ""}`,
       {
         hint: `make the command finish sooner, or raise deploy.timeout in ${context.file} (or the policy's deploy.timeout)`,
       },
@@ -430,6 +426,7 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
         databaseUrl,
         urlEnv,
         command: pin.database?.backup?.command,
+        timeout: pin.database?.backup?.timeout,
         dir: input.backupDir ?? join(context.env.RUNNER_TEMP ?? tmpdir(), "pinline-backups"),
         environment: input.environment,
         from,

@@ -2,11 +2,17 @@
  * A pin's own backup (`database.backup.command`), run instead of pinline's: split and
  * substituted as deploy.command is (core/analyze-backup-command.ts, the analysis validate
  * reports with), run without a shell, with the database URL in the variable database.urlEnv
- * names. Anything but exit 0 fails the backup step, and so the deploy, before anything changed.
+ * names, for at most its timeout (database.backup.timeout, default 1h; then its process group is
+ * stopped as deploy.command's is). Anything but exit 0 fails the backup step, and so the deploy,
+ * before anything changed.
  */
 import { analyzeBackupCommand, backupVariables } from "../core/analyze-backup-command.js";
+import { parseDuration } from "../core/duration.js";
 import { InvalidValueError, PinlineError } from "../core/errors.js";
-import { runDeployCommand } from "./run-deploy-command.js";
+import { describeStop, runDeployCommand } from "./run-deploy-command.js";
+
+/** How long a backup hook may run when the pin's database.backup.timeout does not say. */
+export const DEFAULT_BACKUP_TIMEOUT = "1h";
 
 export interface BackupHookInput {
   command: string;
@@ -14,13 +20,17 @@ export interface BackupHookInput {
   version: string;
   from: string;
   dir: string;
+  /** database.backup.timeout (default DEFAULT_BACKUP_TIMEOUT). */
+  timeout?: string | undefined;
   cwd: string;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
 }
 
 /** The hook's arguments; throws for what needs a shell, as validate reports it. */
-export function backupHookArguments(input: Omit<BackupHookInput, "cwd" | "env" | "log">) {
+export function backupHookArguments(
+  input: Omit<BackupHookInput, "cwd" | "env" | "log" | "timeout">,
+) {
   const { args, problems } = analyzeBackupCommand(input.command, backupVariables(input));
   const [first, ...more] = problems;
   if (first || !args) {
@@ -36,11 +46,13 @@ export function backupHookArguments(input: Omit<BackupHookInput, "cwd" | "env" |
 export async function runBackupHook(input: BackupHookInput): Promise<string> {
   const args = backupHookArguments(input);
   input.log(`  $ ${args.join(" ")}`);
+  const timeout = input.timeout ?? DEFAULT_BACKUP_TIMEOUT;
   const result = await runDeployCommand({
     args,
     cwd: input.cwd,
     env: input.env,
     log: (line) => input.log(`  │ ${line}`),
+    timeoutMs: parseDuration(timeout),
   }).catch((error: unknown) => {
     const cause = (error as { cause?: Error }).cause;
     throw new PinlineError(
@@ -48,6 +60,12 @@ export async function runBackupHook(input: BackupHookInput): Promise<string> {
       { hint: `${args[0]} is not installed or not on PATH`, cause: error },
     );
   });
+  if (result.stopped) {
+    throw new PinlineError(
+      `database.backup.command did not finish within ${timeout}; it was stopped (${describeStop(result.stopped)}); nothing was migrated or applied`,
+      { hint: "make the backup finish sooner, or raise database.backup.timeout in the pin" },
+    );
+  }
   if (result.exitCode !== 0) {
     const last = result.tail.slice(-3).join(" / ");
     throw new PinlineError(

@@ -81,6 +81,13 @@ export interface CommandResult {
   stopped?: "terminated" | "killed" | undefined;
 }
 
+/** How a command over its timeout was stopped, in words. */
+export function describeStop(stopped: "terminated" | "killed"): string {
+  return stopped === "killed"
+    ? `it ignored SIGTERM, so its process group was killed ${KILL_GRACE_MS / 1000} s later`
+    : "SIGTERM to its process group";
+}
+
 /** How long deploy.command may run when neither the pin nor the policy says (deploy.timeout). */
 export const DEFAULT_DEPLOY_TIMEOUT = "15m";
 /** After SIGTERM, how long the command's process group has to end before SIGKILL. */
