@@ -17,6 +17,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { deployEnvironment } from "../src/deploy/deploy-environment.js";
 import type { DeployReport } from "../src/deploy/deploy-report.js";
+import { renderRevertBody } from "../src/deploy/open-revert.js";
 import { runDeployCommand } from "../src/deploy/run-deploy-command.js";
 import {
   MAX_PROMETHEUS_ANSWER_BYTES,
@@ -27,6 +28,7 @@ import {
 import { slackMessage, teamsMessage } from "../src/notify/chat-webhooks.js";
 import { renderDeployComment } from "../src/notify/deploy-comment.js";
 import { deployTitle, renderDeploySummary } from "../src/notify/deploy-summary.js";
+import { renderUpdateEmail } from "../src/notify/send-email.js";
 import { commitPromotion } from "../src/promote/commit-promotion.js";
 import { formatFinding } from "../src/repo/findings.js";
 import { validateTree } from "../src/repo/validate-tree.js";
@@ -428,6 +430,24 @@ describe("health after a rollback", () => {
     expect(slack.text).toBe("❌ 🚨 CRITICAL: CM Diagnostics 2.4.1 failed on production-canary");
     expect(JSON.stringify(slack.blocks)).toContain("*🚨 CRITICAL:* production-canary may be");
     expect(teamsMessage(report).sections[0]?.text).toMatch(/^🚨 CRITICAL: production-canary may/);
+    const email = renderUpdateEmail(report);
+    expect(email.html).toContain(
+      '<p style="color: #cf222e;"><strong>🚨 CRITICAL: production-canary may be running no healthy version',
+    );
+    expect(email.text).toContain(
+      "🚨 CRITICAL: production-canary may be running no healthy version",
+    );
+    // The revert PR says it too (this deploy, without GitHub, committed the revert locally).
+    const body = renderRevertBody({
+      environment: "production-canary",
+      file: PIN,
+      from: "2.4.1",
+      to: "2.4.0",
+      reason: report.error ?? "",
+      critical,
+    });
+    expect(body).toContain("> [!CAUTION]\n> **🚨 CRITICAL:** production-canary may be running");
+    expect(body.indexOf("🚨 CRITICAL")).toBeLessThan(body.indexOf("**Why:**"));
     setPin((text) => text, "production-canary back on the sample service");
   }, 60_000);
 });

@@ -637,6 +637,7 @@ async function rollBack(
     reason: `${state.failure.name} failed: ${state.failure.detail}`,
     measurements: state.measurements,
     runUrl: input.runUrl,
+    ...(critical ? { critical } : {}),
   };
   let revert: NonNullable<DeployReport["rollback"]>["revert"];
   await steps.run("revert", async () => {

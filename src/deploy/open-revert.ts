@@ -6,6 +6,7 @@
  * `pinline revert <env>` opens the same PR by hand (the specification's manual rollback).
  */
 import type { Forge, PullRequestInfo } from "../github/forge.js";
+import { CRITICAL_MARK } from "../notify/deploy-summary.js";
 import { cell } from "../notify/markdown.js";
 import { commitPinChange } from "../promote/commit-pin-change.js";
 import { proposePinChange } from "../promote/propose-pin-change.js";
@@ -29,6 +30,8 @@ export interface RevertRequest {
   reason: string;
   measurements?: readonly HealthMeasurement[] | undefined;
   runUrl?: string | undefined;
+  /** The rollback left no healthy version (DeployReport's rollback.critical): said first. */
+  critical?: string | undefined;
 }
 
 export function renderRevertTitle(request: RevertRequest): string {
@@ -40,6 +43,9 @@ export function renderRevertBody(request: RevertRequest): string {
     `<!-- pinline:revert environment=${request.environment} from=${request.from} to=${request.to} -->`,
     `**${request.from}** failed on **${request.environment}**; this restores \`version: "${request.to}"\` in \`${request.file}\`.`,
     "",
+    ...(request.critical
+      ? ["> [!CAUTION]", `> **${CRITICAL_MARK}:** ${cell(request.critical)}`, ""]
+      : []),
     `**Why:** ${request.reason}`,
     "",
   ];

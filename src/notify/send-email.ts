@@ -8,6 +8,7 @@ import { createTransport } from "nodemailer";
 import { PinlineError, UsageError } from "../core/errors.js";
 import type { DeployReport } from "../deploy/deploy-report.js";
 import {
+  CRITICAL_MARK,
   DEFAULT_PRODUCT,
   deployElapsed,
   deployTitle,
@@ -70,6 +71,8 @@ export function renderUpdateEmail(
     rolledBack: report.outcome === "rolled-back",
     duration: formatElapsed(deployElapsed(report)),
     error: report.error,
+    critical: report.rollback?.critical,
+    criticalMark: CRITICAL_MARK,
     mandatory: report.release.mandatory,
     changelog: {
       breaking: changelog.breaking ?? [],

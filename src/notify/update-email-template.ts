@@ -23,6 +23,9 @@ export const UPDATE_EMAIL_HTML = `<!DOCTYPE html>
   {{else}}
   <p><strong>The deploy failed and could not be undone. Check {{environment}} now.</strong></p>
   {{/if}}
+  {{#if critical}}
+  <p style="color: #cf222e;"><strong>{{criticalMark}}: {{critical}}</strong></p>
+  {{/if}}
   {{#if error}}
   <p>Why: {{error}}</p>
   {{/if}}
@@ -90,6 +93,9 @@ Update {{version}} {{#if succeeded}}is now running on{{else if rolledBack}}was r
 The deploy failed and was undone: {{environment}} runs {{from}} again.
 {{else}}
 The deploy failed and could not be undone. Check {{environment}} now.
+{{/if}}
+{{#if critical}}
+{{criticalMark}}: {{critical}}
 {{/if}}
 {{#if error}}
 Why: {{error}}
