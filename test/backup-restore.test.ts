@@ -7,7 +7,8 @@
  * also restores on 15. And what a restore refuses: a changed file, a database of another
  * schema, a backup that holds no data, no --yes without a terminal; the folder's retention.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -362,6 +363,12 @@ describe("the backup folder", () => {
         log: () => {},
       });
     await step("staging", 0);
+    // A backup of qa that died half-way (its process is gone), and one still being written.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid as number;
+    const abandoned = join(dir, `.qa-2.4.1-x.dump.partial-${dead}-0123abcd`);
+    const writing = join(dir, `.qa-2.4.1-y.dump.partial-${process.pid}-4567cdef`);
+    writeFileSync(abandoned, "half a dump");
+    writeFileSync(writing, "a dump in progress");
     const taken = [];
     for (let minute = 1; minute <= 5; minute++) taken.push(await step("qa", minute));
     expect(taken.at(-1)?.detail).toContain("1 older removed (keeping 3)");
@@ -373,11 +380,12 @@ describe("the backup folder", () => {
         .map((t) => t.backup.file),
     );
     expect(listBackups(dir, "staging")).toHaveLength(1);
-    // Nothing else is left: each kept backup and its sidecar, nothing half-written.
-    const { readdirSync } = await import("node:fs");
+    // Nothing else is left: each kept backup and its sidecar, nothing abandoned half-written.
+    // The abandoned temporary file is gone; the one a live process writes is not touched.
     expect(readdirSync(dir).sort()).toEqual(
       [...kept, ...listBackups(dir, "staging").map((b) => b.file)]
         .flatMap((file) => [file, `${file}.json`])
+        .concat(writing)
         .map((file) => file.slice(dir.length + 1))
         .sort(),
     );

@@ -2,7 +2,9 @@
  * Retention: a backup folder keeps the newest `keep` backups of each environment (the policy's
  * rollback.keepVersions). Only backups pinline wrote are touched — those with a sidecar naming
  * the environment — and only after the new one is complete. Each goes file first, sidecar last:
- * an interrupted prune leaves a sidecar whose file is gone, which the next prune removes.
+ * an interrupted prune leaves a sidecar whose file is gone, which the next prune removes. The
+ * half-written temporary files of a backup whose process died (write-whole-file.ts names them
+ * `.<file>.partial-<pid>-<random>`) go too.
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -42,8 +44,39 @@ export function listBackups(dir: string, environment: string): StoredBackup[] {
   );
 }
 
-/** Deletes all but the newest `keep` backups of `environment`; returns the files deleted. */
+const PARTIAL = /^\.(.+)\.partial-(\d+)-[0-9a-f]{8}$/;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The environment's temporary backup files whose writer is gone (a crash mid-backup). */
+function abandonedPartials(dir: string, environment: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => {
+      const match = PARTIAL.exec(name);
+      return match?.[1]?.startsWith(`${environment}-`) === true && !isAlive(Number(match[2]));
+    })
+    .map((name) => join(dir, name));
+}
+
+/**
+ * Deletes all but the newest `keep` backups of `environment`, and its abandoned temporary
+ * files; returns the backups deleted.
+ */
 export function pruneBackups(dir: string, environment: string, keep: number): string[] {
+  for (const partial of abandonedPartials(dir, environment)) rmSync(partial, { force: true });
   const removed: string[] = [];
   for (const backup of listBackups(dir, environment).slice(Math.max(1, keep))) {
     rmSync(backup.file, { force: true });
