@@ -6,6 +6,9 @@
  * of their own (embedded PostgreSQL 18, Debian's 15), crashed with an immediate shutdown, which
  * loses what the WAL writer had not written, as a power cut would; a database per test.
  */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MigrationEvent, migrate } from "../src/db/run-migration.js";
 import {
@@ -14,7 +17,7 @@ import {
   startCrashable,
 } from "./harness/crashable-postgres.js";
 import { failureOf } from "./harness/databases.js";
-import { removeCopies } from "./harness/example-repo.js";
+import { removeCopies, repoRoot } from "./harness/example-repo.js";
 import { migrationRepo } from "./harness/migration-repo.js";
 import { withClient } from "./harness/postgres.js";
 
@@ -189,6 +192,48 @@ describe.each(kinds)("a server that goes away mid-run (%s)", (kind) => {
       "migrations/1.0.0-1.1.0_1_a.sql",
       "migrations/1.0.0-1.1.0_2_b.sql",
     ]);
+  }, 120_000);
+
+  it("pinline migrate (the bundle) prints which migrations a crash lost", async () => {
+    const s = server;
+    const url = await databaseOn(s);
+    const root = repo();
+    await migrate({ root, target: "1.0.0", databaseUrl: url });
+    await s.holdWal();
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, "dist/cli.js"), "migrate", "--root", root, "--unsigned"].concat([
+        "--database-url",
+        sleeping(url),
+        "--release",
+        "1.1.0",
+        "--recovery-wait",
+        "20000",
+      ]),
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    let crashed: Promise<void> | undefined;
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!crashed && stderr.includes("_3_slow.sql (3/3)")) {
+        crashed = delay(300)
+          .then(() => s.crash())
+          .then(() => delay(500))
+          .then(() => s.start());
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    await crashed;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /committed releases\/1\.1\.0\/migrations\/1\.0\.0-1\.1\.0_2_b\.sql in \d+ ms \(2\/3\)/,
+    );
+    expect(stderr).not.toMatch(/applied releases\/1\.1\.0/);
+    expect(stderr).toMatch(
+      /pinline: error: .*shows 3 migrations LOST with their history rows .*_1_a\.sql, .*_2_b\.sql, .*_3_slow\.sql; run pinline migrate again/,
+    );
+    expect(await historyFiles(url)).toEqual(["migrations/0.0.0-1.0.0_1_table.sql"]);
   }, 120_000);
 
   it("the server does not come back in time: the run says that whether its commits survived is not known", async () => {

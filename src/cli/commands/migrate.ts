@@ -19,6 +19,7 @@ interface MigrateOptions {
   lockWait?: number;
   lockTimeout: number;
   statementTimeout?: number;
+  recoveryWait?: number;
   root?: string;
   json?: boolean;
 }
@@ -88,6 +89,12 @@ export function migrateCommand(io: Io): Command {
       new Option("--statement-timeout <ms>", "abort a statement running this long").argParser(
         positiveInteger,
       ),
+    )
+    .addOption(
+      new Option(
+        "--recovery-wait <ms>",
+        "after the server went away mid-run, how long to reconnect to tell which migrations were lost (default 30000)",
+      ).argParser(positiveInteger),
     )
     .option(
       "--history-schema <schema>",
@@ -172,6 +179,7 @@ export function migrateCommand(io: Io): Command {
         ...(options.statementTimeout !== undefined
           ? { statementTimeoutMs: options.statementTimeout }
           : {}),
+        ...(options.recoveryWait !== undefined ? { recoveryWaitMs: options.recoveryWait } : {}),
         appliedBy,
         ...(verifyRelease ? { verifyRelease } : {}),
         ...(history ? { history } : {}),
