@@ -224,6 +224,34 @@ describe.each(targets)("backup and restore on $name", (target: PostgresTarget) =
     expect(await contents(url)).toEqual(before);
   });
 
+  it("refreshes the materialized views over the restored tables (a COPY archive holds no view data)", async () => {
+    const url = await filledDatabase(target);
+    await withClient(url, (c) =>
+      c.query(
+        "CREATE MATERIALIZED VIEW post_counts AS SELECT author_id, count(*) AS posts FROM posts GROUP BY author_id; CREATE MATERIALIZED VIEW busiest AS SELECT max(posts) AS most FROM post_counts",
+      ),
+    );
+    const view = () =>
+      withClient(url, async (c) => ({
+        counts: (await c.query("SELECT * FROM post_counts ORDER BY author_id")).rows,
+        most: (await c.query("SELECT most FROM busiest")).rows,
+      }));
+    const before = await view();
+    const taken = await backup(url, await backupDir(), { findTool: NO_PG_DUMP });
+    await withClient(url, (c) =>
+      c.query(
+        `${CHANGES}; REFRESH MATERIALIZED VIEW post_counts; REFRESH MATERIALIZED VIEW busiest`,
+      ),
+    );
+    expect(await view()).not.toEqual(before);
+    const run = await restore(taken.file, url, "--yes", "--json");
+    expectClear(run);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).refreshed).toEqual(["public.post_counts", "public.busiest"]);
+    expect(JSON.parse(run.stdout).summary).toContain("2 materialized views refreshed");
+    expect(await view()).toEqual(before);
+  });
+
   it("refuses a COPY archive for a database of another schema, and changes nothing", async () => {
     const url = await filledDatabase(target);
     const taken = await backup(url, await backupDir(), { findTool: NO_PG_DUMP });

@@ -35,8 +35,9 @@ export interface RestoreResult {
   takenAt: string;
   /** The database restored into, without credentials. */
   database: string;
-  /** For a COPY archive: the tables and their rows. */
+  /** For a COPY archive: the tables and their rows, and the materialized views refreshed. */
   tables?: RestoredData["tables"];
+  refreshed?: RestoredData["refreshed"];
   durationMs: number;
   summary: string;
 }
@@ -101,7 +102,7 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
     const durationMs = performance.now() - started;
     const how = tool?.found
       ? `with ${tool.found.version}`
-      : `from the COPY archive: ${restored?.tables.length ?? 0} tables, ${(restored?.tables ?? []).reduce((sum, t) => sum + t.rows, 0)} rows`;
+      : `from the COPY archive: ${restored?.tables.length ?? 0} tables, ${(restored?.tables ?? []).reduce((sum, t) => sum + t.rows, 0)} rows${restored?.refreshed.length ? `, ${restored.refreshed.length} materialized view${restored.refreshed.length === 1 ? "" : "s"} refreshed` : ""}`;
     return {
       file,
       method: metadata.method,
@@ -109,7 +110,7 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
       schemaVersion: metadata.schemaVersion,
       takenAt: metadata.takenAt,
       database,
-      ...(restored ? { tables: restored.tables } : {}),
+      ...(restored ? { tables: restored.tables, refreshed: restored.refreshed } : {}),
       durationMs,
       summary: `restored ${taken} into ${database} ${how}, in ${(durationMs / 1000).toFixed(1)} s`,
     };

@@ -5,7 +5,8 @@
  * tables' foreign keys are dropped and their user triggers disabled (so rows load in any order
  * and no trigger writes twice), the tables are emptied (RESTART IDENTITY), each section is
  * copied back and its row count checked, the triggers and foreign keys come back (the keys are
- * validated again), and the sequences are set. Any failure rolls all of it back.
+ * validated again), the sequences are set, and the populated materialized views are refreshed
+ * (they were computed from the rows just replaced). Any failure rolls all of it back.
  */
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
@@ -19,7 +20,17 @@ import { columnList } from "./write-data-archive.js";
 export interface RestoredData {
   tables: { name: string; rows: number }[];
   sequences: number;
+  /** The materialized views refreshed, "schema.name". */
+  refreshed: string[];
 }
+
+/** Populated materialized views outside the system schemas, in an order their dependencies allow. */
+const MATERIALIZED_VIEWS = `
+SELECT pg_catalog.format('%I.%I', schemaname, matviewname) AS name, schemaname || '.' || matviewname AS label
+  FROM pg_catalog.pg_matviews
+ WHERE ispopulated AND schemaname NOT IN ('pg_catalog', 'information_schema')
+ ORDER BY (SELECT c.oid FROM pg_catalog.pg_class c
+            WHERE c.relname = matviewname AND c.relnamespace = schemaname::regnamespace)`;
 
 const FOREIGN_KEYS = `
 SELECT c.conrelid::pg_catalog.regclass::text AS "table", c.conname AS name,
@@ -128,8 +139,14 @@ export async function restoreDataArchive(
         sequence.isCalled,
       ]);
     }
+    const views = await client.query<{ name: string; label: string }>(MATERIALIZED_VIEWS);
+    for (const view of views.rows) await client.query(`REFRESH MATERIALIZED VIEW ${view.name}`);
     await client.query("COMMIT");
-    return { tables, sequences: archive.sequences.length };
+    return {
+      tables,
+      sequences: archive.sequences.length,
+      refreshed: views.rows.map((view) => view.label),
+    };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     if (error instanceof RefusedError) throw error;
