@@ -286,7 +286,7 @@ export async function migrate(input: MigrateInput): Promise<MigrationResult> {
 }
 
 /** Waiting for another run's lock, as the settings allow, saying so. */
-export function lockWait(
+function lockWait(
   settings: { lockWaitMs: number },
   emit: (event: MigrationEvent) => void,
 ): { waitMs: number; onWait: (holder: string) => void } {
