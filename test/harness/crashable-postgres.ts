@@ -21,7 +21,7 @@ import {
   isRoot,
   sharedTempDir,
 } from "../../src/demo/embedded-postgres.js";
-import { DEBIAN_PG15, systemUser, waitForServer } from "./postgres.js";
+import { DEBIAN_PG15, debianServerArguments, systemUser, waitForServer } from "./postgres.js";
 
 /** Durable as a production server is (the shared test servers run with fsync off). */
 const DURABLE = ["fsync=on"];
@@ -101,17 +101,7 @@ async function startDebian15(): Promise<CrashableServer> {
   const start = async () => {
     const child = spawn(
       join(DEBIAN_PG15, "postgres"),
-      [
-        "-D",
-        data,
-        "-p",
-        String(port),
-        "-k",
-        dir,
-        "-c",
-        "listen_addresses=127.0.0.1",
-        ...DURABLE.flatMap((setting) => ["-c", setting]),
-      ],
+      debianServerArguments({ data, port, socketDir: dir, settings: DURABLE }),
       { stdio: "ignore", ...as },
     );
     child.unref();

@@ -46,6 +46,20 @@ async function startEmbedded(): Promise<RunningPostgres> {
   return { name: `embedded ${server.version}`, url: server.url, stop: server.stop };
 }
 
+/** How a Debian PostgreSQL server of the tests is started: loopback only, these settings. */
+export function debianServerArguments(input: {
+  data: string;
+  port: number;
+  socketDir: string;
+  settings: readonly string[];
+}): string[] {
+  return [
+    ...["-D", input.data, "-p", String(input.port), "-k", input.socketDir],
+    ...["-c", "listen_addresses=127.0.0.1"],
+    ...input.settings.flatMap((setting) => ["-c", setting]),
+  ];
+}
+
 /** Debian's binaries refuse to run as root: as root, they run as the postgres system user. */
 async function startDebian15(): Promise<RunningPostgres> {
   const dir = workDir("pinline-pg-debian15-");
@@ -62,18 +76,7 @@ async function startDebian15(): Promise<RunningPostgres> {
   run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
   const server = spawn(
     join(DEBIAN_PG15, "postgres"),
-    [
-      "-D",
-      data,
-      "-p",
-      String(port),
-      "-k",
-      dir,
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "fsync=off",
-    ],
+    debianServerArguments({ data, port, socketDir: dir, settings: ["fsync=off"] }),
     { stdio: "ignore", ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
   );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
