@@ -62,6 +62,13 @@ export interface UpdateServerOptions {
   /** Largest request body, bytes (default 16 KiB); larger ones are answered 413. */
   bodyLimit?: number | undefined;
   tls?: ServerTls | undefined;
+  /**
+   * The proxies in front of the server (addresses or CIDRs, such as "127.0.0.1" or
+   * "10.0.0.0/8"): a request from one of them is known by the client address its
+   * X-Forwarded-For names, for logs and the per-client limits. Default: none (every request is
+   * its TCP peer).
+   */
+  trustProxy?: readonly string[] | undefined;
   /** Seconds between feed reloads (default 60; 0: never, reload() only). */
   reloadIntervalSeconds?: number | undefined;
   /** Seconds between keepalive comments on event streams (default 15). */
@@ -175,6 +182,8 @@ function buildServer(parts: {
     bodyLimit,
     logger: loggerOptions(options.logger),
     return503OnClosing: true,
+    trustProxy:
+      options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     // Bodies are checked as sent: no type coercion, nothing removed, first problem reported.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     ...(parts.https ? { https: parts.https } : {}),

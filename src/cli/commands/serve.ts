@@ -30,6 +30,7 @@ interface ServeOptions {
   tlsKey?: string;
   clientCa?: string;
   reloadInterval: number;
+  trustProxy: string[];
   log?: boolean;
 }
 
@@ -93,6 +94,12 @@ export function serveCommand(io: Io): Command {
         .argParser(seconds)
         .default(60),
     )
+    .option(
+      "--trust-proxy <address>",
+      "a proxy in front of the server (address or CIDR, repeatable): its requests are known by the X-Forwarded-For client",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("--log", "log every request as JSON lines on stdout (license keys redacted)")
     .action(async (options: ServeOptions) => {
       if (!options.feed) {
@@ -118,6 +125,7 @@ export function serveCommand(io: Io): Command {
         licenseKeys: options.licenseKeys,
         tls,
         reloadIntervalSeconds: options.reloadInterval,
+        trustProxy: options.trustProxy,
         logger: options.log === true,
         onProgress: (message) => io.err(`  ${message}\n`),
         onInternalError: (error) =>
