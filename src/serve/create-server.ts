@@ -6,11 +6,16 @@
  *   GET  /api/v1/updates/stats    success rate, update time, rollbacks, from the stored reports
  *   GET  /api/v1/updates/events   Server-Sent Events: notifications when the feed offers more
  *   GET  /health/live, /health/ready, /metrics
- *   GET  /feed/metadata/*, /feed/targets/*   the feed folder, for TUF clients (folder feeds)
+ *   GET  /feed/metadata/*, /feed/targets/*   the verified feed in service, for TUF clients
+ *
+ * It answers installations on the open internet, so every client is bounded (SERVER_LIMITS):
+ * connections in all and per client address, event streams in all and per client address,
+ * the time to send headers and a whole request, keep-alive, the answer memo in entries and
+ * bytes, the database's time (report-store.ts); an expired feed is never served.
  *
  * The composition is here; each concern is a module of its own beside this one.
  */
-import { existsSync, statSync } from "node:fs";
+import { BlockList, isIPv6, type Socket } from "node:net";
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -19,11 +24,13 @@ import Fastify, {
   type onRequestHookHandler,
   type onResponseHookHandler,
 } from "fastify";
+import { UsageError } from "../core/errors.js";
 import type { FeedSource } from "../feed/feed-client.js";
 import { toApiError } from "./answer-error.js";
 import { ApiError } from "./api-error.js";
 import { EventStreams } from "./event-stream.js";
 import { FeedFiles } from "./feed-files.js";
+import { ANSWER_CACHE } from "./feed-snapshot.js";
 import { FeedWatcher } from "./feed-watcher.js";
 import { identifyInstallation, LICENSE_HEADER, readLicenseKeys } from "./license-keys.js";
 import { openReportStore, type ReportStore } from "./report-store.js";
@@ -46,6 +53,61 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** A status report is a few hundred bytes; 16 KiB leaves room for a long errors list. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 export const DEFAULT_RELOAD_SECONDS = 60;
+
+/** What one server admits at once, and for how long. */
+export interface ServerLimits {
+  /** Connections open at once; beyond, new ones are closed as they come. */
+  connections: number;
+  /**
+   * Connections one TCP peer may hold open at once (a trusted proxy is not bound by it: its
+   * clients are bound by the other limits); beyond, new ones are closed as they come.
+   */
+  connectionsPerClient: number;
+  /** Event streams open at once; beyond, 503 with Retry-After. */
+  eventStreams: number;
+  /** Event streams one client address may hold; beyond, 503 with Retry-After. */
+  eventStreamsPerClient: number;
+  /** The time a client has to send a request's headers, ms. */
+  headersTimeoutMs: number;
+  /** The time a client has to send a whole request, body included (a stalled body is cut), ms. */
+  requestTimeoutMs: number;
+  /** A connection with no traffic either way is closed after this, ms (streams excepted). */
+  idleTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept between requests, ms. */
+  keepAliveTimeoutMs: number;
+  /**
+   * Requests served on one keep-alive connection before it is closed (0: no limit, the
+   * default). Node answers a request sent past it 503 instead of closing, which clients that
+   * ignore "Connection: close" (load generators) meet; idle connections are bounded by
+   * keepAliveTimeoutMs and idleTimeoutMs either way.
+   */
+  requestsPerConnection: number;
+  /** The update-check memo (feed-snapshot.ts): answers kept, and their bytes. */
+  answerCacheEntries: number;
+  answerCacheBytes: number;
+}
+
+/**
+ * The defaults, chosen for one process on a small machine serving a few thousand
+ * installations: a status report or a check is a few hundred bytes sent at once, so 10 s for
+ * headers and 30 s for a whole request leave slow links room while a slowloris client is cut
+ * within seconds; 1,000 streams of 10 a client address keep room for checks under the
+ * 10,000 connections; 256 connections a peer are far more than an installation (or a NAT of
+ * them) uses, and far fewer than it takes to hold the server.
+ */
+export const SERVER_LIMITS: ServerLimits = {
+  connections: 10_000,
+  connectionsPerClient: 256,
+  eventStreams: 1_000,
+  eventStreamsPerClient: 10,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  requestsPerConnection: 0,
+  answerCacheEntries: ANSWER_CACHE.entries,
+  answerCacheBytes: ANSWER_CACHE.bytes,
+};
 
 export interface UpdateServerOptions {
   /** The feed: a folder (as `pinline feed build` writes it) or the URL it is published at. */
@@ -73,6 +135,8 @@ export interface UpdateServerOptions {
   reloadIntervalSeconds?: number | undefined;
   /** Seconds between keepalive comments on event streams (default 15). */
   keepaliveSeconds?: number | undefined;
+  /** Bounds on clients (SERVER_LIMITS for those not given). */
+  limits?: Partial<ServerLimits> | undefined;
   /**
    * Request logging (pino, through fastify): off by default, so the hot path logs nothing. The
    * license key header is redacted whatever is logged.
@@ -111,17 +175,42 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** The query parameters a logged URL keeps; every other one's value is redacted. */
+const LOGGED_QUERY = new Set(["channel", "current"]);
+
+/**
+ * A request's URL as logged: the path, and the query with the values of every parameter but
+ * channel and current redacted — whatever a client puts in an URL (a license key, a token)
+ * never reaches the log.
+ */
+export function loggedUrl(url: string): string {
+  const at = url.indexOf("?");
+  if (at < 0) return url;
+  const query = new URLSearchParams(url.slice(at + 1));
+  const kept = [...query].map(
+    ([name, value]) =>
+      `${encodeURIComponent(name)}=${LOGGED_QUERY.has(name) ? encodeURIComponent(value) : "[redacted]"}`,
+  );
+  return `${url.slice(0, at)}?${kept.join("&")}`;
+}
+
 function loggerOptions(logger: UpdateServerOptions["logger"]): FastifyServerOptions["logger"] {
   if (!logger) return false;
   const redact = {
-    paths: [`req.headers["${LICENSE_HEADER}"]`, "req.headers.authorization"],
+    paths: [
+      `req.headers["${LICENSE_HEADER}"]`,
+      "req.headers.authorization",
+      `req.headers["proxy-authorization"]`,
+      "req.headers.cookie",
+    ],
     censor: "[redacted]",
   };
-  // Requests are logged with their headers (channel, version), the license key redacted.
+  // Requests are logged with their headers (channel, version), the license key redacted, and
+  // their URL without the values of parameters the server does not read.
   const serializers = {
     req: (request: FastifyRequest) => ({
       method: request.method,
-      url: request.url,
+      url: loggedUrl(request.url),
       headers: { ...request.headers },
       remoteAddress: request.ip,
     }),
@@ -135,8 +224,67 @@ function loggerOptions(logger: UpdateServerOptions["logger"]): FastifyServerOpti
   } as FastifyServerOptions["logger"];
 }
 
-function isFolder(feed: string): boolean {
-  return !/^https?:\/\//i.test(feed) && existsSync(feed) && statSync(feed).isDirectory();
+/** The trusted proxies as a BlockList (addresses and CIDRs); UsageError for anything else. */
+function proxyList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = "", prefix] = entry.split("/");
+    const type = isIPv6(address) ? "ipv6" : "ipv4";
+    try {
+      if (prefix === undefined) list.addAddress(address, type);
+      else list.addSubnet(address, Number(prefix), type);
+    } catch {
+      throw new UsageError(`"${entry}" is not an address or a CIDR range`, {
+        hint: 'name the proxies in front of the server by address ("127.0.0.1") or range ("10.0.0.0/8")',
+      });
+    }
+  }
+  return list;
+}
+
+/** A peer's address as the proxy list reads it ("::ffff:127.0.0.1" is 127.0.0.1). */
+function peerOf(socket: Socket): { address: string; type: "ipv4" | "ipv6" } | undefined {
+  const raw = socket.remoteAddress;
+  if (!raw) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
+  if (mapped) return { address: mapped[1] as string, type: "ipv4" };
+  return { address: raw, type: isIPv6(raw) ? "ipv6" : "ipv4" };
+}
+
+/**
+ * Closes a new connection beyond the server's or its peer's share: node's maxConnections for
+ * the total, a count per peer address here (the proxies named trusted excepted).
+ */
+function boundConnections(
+  server: { maxConnections: number; on(event: "connection", f: (s: Socket) => void): unknown },
+  limits: ServerLimits,
+  trusted: BlockList,
+): void {
+  server.maxConnections = limits.connections;
+  const perPeer = new Map<string, number>();
+  server.on("connection", (socket) => {
+    const peer = peerOf(socket);
+    if (!peer || trusted.check(peer.address, peer.type)) return;
+    const open = (perPeer.get(peer.address) ?? 0) + 1;
+    if (open > limits.connectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    perPeer.set(peer.address, open);
+    socket.once("close", () => {
+      const left = (perPeer.get(peer.address) ?? 1) - 1;
+      if (left > 0) perPeer.set(peer.address, left);
+      else perPeer.delete(peer.address);
+    });
+  });
+}
+
+/** The answer of a route that serves the feed, when the feed in service has expired. */
+function feedUnavailable(reason: string, retryAfterSeconds: number): ApiError {
+  return new ApiError(503, "feed_expired", reason, {
+    hint: "the feed's publisher must re-sign it (its scheduled publish run); installations refuse an expired feed, so the server does not serve it",
+    retryAfterSeconds,
+  });
 }
 
 /**
@@ -145,6 +293,8 @@ function isFolder(feed: string): boolean {
  */
 export async function createUpdateServer(options: UpdateServerOptions): Promise<UpdateServer> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const limits = { ...SERVER_LIMITS, ...options.limits };
+  const trusted = proxyList(options.trustProxy ?? []);
   const keys = options.licenseKeys ? readLicenseKeys(options.licenseKeys) : undefined;
   const https = options.tls ? httpsServerOptions(options.tls) : undefined;
   if (options.migrate !== false) {
@@ -158,10 +308,13 @@ export async function createUpdateServer(options: UpdateServerOptions): Promise<
     ...(options.trustedRoot ? { trustedRoot: options.trustedRoot } : {}),
     ...(options.feedCacheDir ? { cacheDir: options.feedCacheDir } : {}),
   };
-  const watcher = await FeedWatcher.open(source);
+  const watcher = await FeedWatcher.open(source, {
+    entries: limits.answerCacheEntries,
+    bytes: limits.answerCacheBytes,
+  });
   const store = openReportStore(options.databaseUrl);
   try {
-    return buildServer({ options, bodyLimit, keys, https, watcher, store });
+    return buildServer({ options, limits, trusted, bodyLimit, keys, https, watcher, store });
   } catch (error) {
     await store.close();
     await watcher.close();
@@ -171,27 +324,47 @@ export async function createUpdateServer(options: UpdateServerOptions): Promise<
 
 function buildServer(parts: {
   options: UpdateServerOptions;
+  limits: ServerLimits;
+  trusted: BlockList;
   bodyLimit: number;
   keys: ReadonlySet<string> | undefined;
   https: ReturnType<typeof httpsServerOptions> | undefined;
   watcher: FeedWatcher;
   store: ReportStore;
 }): UpdateServer {
-  const { options, bodyLimit, keys, watcher, store } = parts;
+  const { options, limits, bodyLimit, keys, watcher, store } = parts;
+  // Node checks the header and request timeouts every connectionsCheckingInterval (30 s by
+  // default): a stalled client is cut within a second of its deadline instead.
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+  };
+  const reloadSeconds = options.reloadIntervalSeconds ?? DEFAULT_RELOAD_SECONDS;
+  const retryAfter = reloadSeconds > 0 ? reloadSeconds : DEFAULT_RELOAD_SECONDS;
   const app = Fastify({
     bodyLimit,
     logger: loggerOptions(options.logger),
     return503OnClosing: true,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    maxRequestsPerSocket: limits.requestsPerConnection,
+    http: timeouts,
     trustProxy:
       options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     // Bodies are checked as sent: no type coercion, nothing removed, first problem reported.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    ...(parts.https ? { https: parts.https } : {}),
+    ...(parts.https ? { https: { ...parts.https, ...timeouts } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  boundConnections(app.server, limits, parts.trusted);
   app.removeContentTypeParser("text/plain");
 
   const streams = new EventStreams(watcher, {
     keepaliveMs: (options.keepaliveSeconds ?? 15) * 1000,
+    maxStreams: limits.eventStreams,
+    maxStreamsPerClient: limits.eventStreamsPerClient,
   });
   const metrics = createServerMetrics({
     feedVersion: () => watcher.snapshot.version,
@@ -236,6 +409,10 @@ function buildServer(parts: {
       request.log.error({ err: error }, "internal error");
       options.onInternalError?.(error);
     }
+    if (answer.retryAfterSeconds !== undefined) {
+      reply.header("retry-after", String(answer.retryAfterSeconds));
+    }
+    if (answer.closeConnection) reply.header("connection", "close");
     reply.code(answer.statusCode).type(JSON_TYPE).send(answer.body());
     const route = request.routeOptions.url;
     if (route === CHECK_ROUTE || route === EVENTS_ROUTE || route === undefined) {
@@ -278,6 +455,8 @@ function buildServer(parts: {
         },
       );
     }
+    const expired = watcher.unavailable();
+    if (expired) throw feedUnavailable(expired, retryAfter);
     const channel = header(request, CHANNEL_HEADER) ?? DEFAULT_CHANNEL;
     const answer = watcher.snapshot.answer(channel, current);
     reply.header("content-type", JSON_TYPE).send(answer.json);
@@ -320,66 +499,80 @@ function buildServer(parts: {
           hint: "send X-Current-Version: 2.4.0, or ?current=2.4.0",
         });
       }
+      const expired = watcher.unavailable();
+      if (expired) throw feedUnavailable(expired, retryAfter);
       const channel = header(request, CHANNEL_HEADER) ?? request.query.channel ?? DEFAULT_CHANNEL;
       watcher.snapshot.answer(channel, current); // 400 for a bad channel or version
+      streams.admit(request.ip); // 503 past the caps
       reply.hijack();
-      streams.open(reply.raw, channel, current);
+      streams.open(reply.raw, channel, current, request.ip);
       observe(request, reply);
     },
   );
 
   app.get("/health/live", (_request, reply) => reply.type(JSON_TYPE).send({ status: "live" }));
 
-  app.get("/health/ready", async (_request, reply) => {
+  app.get("/health/ready", async (request, reply) => {
     const snapshot = watcher.snapshot;
+    const expired = watcher.unavailable();
     const feed = {
       version: snapshot.version,
       channels: [...snapshot.channels.keys()],
+      expires: new Date(snapshot.expiresAt).toISOString(),
+      ...(expired ? { expired: true } : {}),
       ...(watcher.lastError ? { lastReloadError: watcher.lastError } : {}),
     };
+    let database = "ok";
     try {
       await store.ping();
     } catch (error) {
+      // The cause is the operator's (the log), never the client's: it may name hosts and roles.
+      request.log.warn({ err: error }, "readiness: the database does not answer");
+      database = "unreachable";
+    }
+    const reasons = [
+      ...(expired ? [expired] : []),
+      ...(database === "ok" ? [] : ["the database does not answer"]),
+    ];
+    if (reasons.length > 0) {
       return reply
         .code(503)
+        .header("retry-after", String(retryAfter))
         .type(JSON_TYPE)
-        .send({
-          status: "unavailable",
-          reason: `the database does not answer: ${(error as Error).message}`,
-          feed,
-          database: "unreachable",
-        });
+        .send({ status: "unavailable", reason: reasons.join("; "), feed, database });
     }
-    return reply.type(JSON_TYPE).send({ status: "ready", feed, database: "ok" });
+    return reply.type(JSON_TYPE).send({ status: "ready", feed, database });
   });
 
   app.get("/metrics", async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  if (isFolder(options.feed)) {
-    const files = new FeedFiles(options.feed);
-    const octets = (reply: FastifyReply, path: string) =>
-      reply.type(path.endsWith(".json") ? JSON_TYPE : "application/octet-stream");
-    app.get<{ Params: { file: string } }>(
-      "/feed/metadata/:file",
-      { onRequest: licensed },
-      async (request, reply) =>
-        octets(reply, request.params.file).send(
-          await files.metadata(request.params.file, watcher.snapshot),
-        ),
-    );
-    app.get<{ Params: { "*": string } }>(
-      "/feed/targets/*",
-      { onRequest: licensed },
-      async (request, reply) =>
-        octets(reply, request.params["*"]).send(
-          await files.target(request.params["*"], watcher.snapshot),
-        ),
-    );
-  }
+  const files = new FeedFiles();
+  const octets = (reply: FastifyReply, path: string) =>
+    reply.type(path.endsWith(".json") ? JSON_TYPE : "application/octet-stream");
+  /** The feed in service, or 503 once it has expired. */
+  const servable = () => {
+    const expired = watcher.unavailable();
+    if (expired) throw feedUnavailable(expired, retryAfter);
+    return watcher.snapshot;
+  };
+  app.get<{ Params: { file: string } }>(
+    "/feed/metadata/:file",
+    { onRequest: licensed },
+    async (request, reply) =>
+      octets(reply, request.params.file).send(
+        await files.metadata(request.params.file, servable()),
+      ),
+  );
+  app.get<{ Params: { "*": string } }>(
+    "/feed/targets/*",
+    { onRequest: licensed },
+    async (request, reply) =>
+      octets(reply, request.params["*"]).send(await files.target(request.params["*"], servable())),
+  );
 
-  const interval = (options.reloadIntervalSeconds ?? DEFAULT_RELOAD_SECONDS) * 1000;
+  const interval = reloadSeconds * 1000;
   let url: string | undefined;
   let closing: Promise<void> | undefined;
   return {

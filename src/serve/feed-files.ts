@@ -1,13 +1,13 @@
 /**
- * GET /feed/metadata/<file> and /feed/targets/<path>: the feed folder's files, read-only, so that
- * a TUF client (`openFeed({feed: "https://server/feed"})`) verifies the feed itself through the
- * server's TLS, mutual TLS and license check. Only names from two closed sets are served: the
- * TUF metadata files (root versions, timestamp, versioned snapshot and targets), and the target
- * files the verified channel indexes name, under the hash-prefixed names the verified targets
- * metadata gives them — no path a request makes up ever reaches the file system.
+ * GET /feed/metadata/<file> and /feed/targets/<path>: the feed in service, read-only, so that a
+ * TUF client (`openFeed({feed: "https://server/feed"})`) verifies the feed itself through the
+ * server's TLS, mutual TLS and license check. Only names from two closed sets are served, and
+ * only bytes the server verified: the TUF metadata files (the roots of the verified chain,
+ * timestamp, versioned snapshot and targets), and the target files the verified channel indexes
+ * name, under the hash-prefixed names the verified targets metadata gives them — no path a
+ * request makes up ever reaches the file system, and nothing a refused reload left on disk is
+ * ever served.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { METADATA_DIR, TARGETS_DIR } from "../feed/feed-layout.js";
 import { ApiError } from "./api-error.js";
 import type { FeedSnapshot } from "./feed-snapshot.js";
@@ -21,35 +21,18 @@ function notFound(path: string): ApiError {
   });
 }
 
-async function read(path: string, shown: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch {
-    throw notFound(shown);
-  }
-}
-
 export class FeedFiles {
   private paths: { snapshot: FeedSnapshot; allowed: Map<string, string> } | undefined;
 
-  constructor(private readonly folder: string) {}
-
   /**
-   * A metadata file's bytes: timestamp, snapshot, targets and the newest root exactly as the
-   * feed in service was verified (never newer files a refused or pending reload left on disk);
-   * an older root version from disk, which a client checks against the root it holds. ApiError
-   * 404 for any other name.
+   * A metadata file's bytes: timestamp, snapshot, targets and the roots of the chain exactly as
+   * the feed in service was verified (never the files a refused or pending reload left on
+   * disk). ApiError 404 for any other name.
    */
   metadata(file: string, snapshot: FeedSnapshot): Promise<Buffer> {
     const shown = `${METADATA_DIR}/${file}`;
-    if (!METADATA_FILE.test(file)) return Promise.reject(notFound(shown));
-    const verified = snapshot.feed.metadataFile(file);
-    if (verified) return Promise.resolve(verified);
-    const olderRoot = /^([1-9][0-9]*)\.root\.json$/.exec(file);
-    if (olderRoot && Number(olderRoot[1]) < snapshot.feed.rootVersion()) {
-      return read(join(this.folder, METADATA_DIR, file), shown);
-    }
-    return Promise.reject(notFound(shown));
+    const verified = METADATA_FILE.test(file) ? snapshot.feed.metadataFile(file) : undefined;
+    return verified ? Promise.resolve(verified) : Promise.reject(notFound(shown));
   }
 
   /**

@@ -3,12 +3,22 @@
  * start, then again every reload interval on the same cache, so rollback and freeze protection
  * carry over between reloads. A reload that fails keeps the last verified snapshot; one that
  * finds a new feed version swaps it in whole and tells the listeners (the event streams).
+ *
+ * A snapshot is served only until its metadata expires (unavailable()): a feed nobody re-signs
+ * looks exactly like a freeze attack, which TUF clients refuse, and the server must not paper
+ * over it with answers from the frozen feed. The next reload that verifies a re-signed feed
+ * brings service back.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FeedSource, openFeed } from "../feed/feed-client.js";
-import { type FeedSnapshot, loadFeedSnapshot } from "./feed-snapshot.js";
+import {
+  ANSWER_CACHE,
+  type AnswerCacheLimits,
+  type FeedSnapshot,
+  loadFeedSnapshot,
+} from "./feed-snapshot.js";
 
 export type FeedChangeListener = (snapshot: FeedSnapshot, previous: FeedSnapshot) => void;
 
@@ -24,6 +34,7 @@ export class FeedWatcher {
     private readonly source: FeedSource & { cacheDir: string },
     private current: FeedSnapshot,
     private readonly ownsCache: boolean,
+    private readonly cache: AnswerCacheLimits,
   ) {}
 
   /**
@@ -31,12 +42,15 @@ export class FeedWatcher {
    * kept in a temporary folder of its own, removed by close(). Throws when the feed does not
    * verify.
    */
-  static async open(source: FeedSource): Promise<FeedWatcher> {
+  static async open(
+    source: FeedSource,
+    cache: AnswerCacheLimits = ANSWER_CACHE,
+  ): Promise<FeedWatcher> {
     const ownsCache = source.cacheDir === undefined;
     const cacheDir = source.cacheDir ?? mkdtempSync(join(tmpdir(), "pinline-serve-feed-"));
     try {
-      const snapshot = await loadFeedSnapshot(await openFeed({ ...source, cacheDir }));
-      return new FeedWatcher({ ...source, cacheDir }, snapshot, ownsCache);
+      const snapshot = await loadFeedSnapshot(await openFeed({ ...source, cacheDir }), cache);
+      return new FeedWatcher({ ...source, cacheDir }, snapshot, ownsCache, cache);
     } catch (error) {
       if (ownsCache) rmSync(cacheDir, { recursive: true, force: true });
       throw error;
@@ -45,6 +59,18 @@ export class FeedWatcher {
 
   get snapshot(): FeedSnapshot {
     return this.current;
+  }
+
+  /**
+   * Why the feed in service must not be served now (its metadata has expired, and no reload
+   * has brought a re-signed one); undefined while it is valid.
+   */
+  unavailable(now = Date.now()): string | undefined {
+    const snapshot = this.current;
+    if (now < snapshot.expiresAt) return undefined;
+    const since = new Date(snapshot.expiresAt).toISOString();
+    const reload = this.lastError ? `; the last reload was refused: ${this.lastError}` : "";
+    return `the feed in service (version ${snapshot.version}) expired at ${since}, and no re-signed feed has been loaded since${reload}`;
   }
 
   onChange(listener: FeedChangeListener): void {
@@ -70,7 +96,7 @@ export class FeedWatcher {
   private async refresh(): Promise<boolean> {
     let next: FeedSnapshot;
     try {
-      next = await loadFeedSnapshot(await openFeed(this.source));
+      next = await loadFeedSnapshot(await openFeed(this.source), this.cache);
       this.lastError = undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

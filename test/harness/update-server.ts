@@ -144,6 +144,8 @@ export function request(
     headers?: Record<string, string | number>;
     body?: string | Buffer;
     tls?: TlsRequest;
+    /** The loopback source address to send from (127.0.0.2: another client). */
+    localAddress?: string;
   } = {},
 ): Promise<Answer> {
   const target = new URL(url);
@@ -155,6 +157,7 @@ export function request(
         method: options.method ?? "GET",
         headers: options.headers,
         agent: false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         ...(secure ? options.tls : {}),
       },
       (response) => {
@@ -217,9 +220,11 @@ export interface EventStream {
 export function openEvents(
   url: string,
   headers: Record<string, string> = {},
+  localAddress?: string,
 ): Promise<EventStream> {
   return new Promise((resolve, reject) => {
-    const sent = http.get(url, { headers, agent: false }, (response) => {
+    const options = { headers, agent: false, ...(localAddress ? { localAddress } : {}) };
+    const sent = http.get(url, options, (response) => {
       if (response.statusCode !== 200) {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));

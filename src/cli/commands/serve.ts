@@ -11,6 +11,13 @@ function portNumber(value: string): number {
   return n;
 }
 
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError("expected a whole number, 1 or more");
+  return n;
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) {
@@ -31,6 +38,10 @@ interface ServeOptions {
   clientCa?: string;
   reloadInterval: number;
   trustProxy: string[];
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
+  maxEventStreams?: number;
+  maxEventStreamsPerClient?: number;
   log?: boolean;
 }
 
@@ -100,6 +111,28 @@ export function serveCommand(io: Io): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .addOption(
+      new Option("--max-connections <n>", "connections open at once (default 10000)").argParser(
+        count,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-connections-per-client <n>",
+        "connections one peer address may hold (default 256; trusted proxies are not bound)",
+      ).argParser(count),
+    )
+    .addOption(
+      new Option("--max-event-streams <n>", "event streams open at once (default 1000)").argParser(
+        count,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-event-streams-per-client <n>",
+        "event streams one client address may hold (default 10)",
+      ).argParser(count),
+    )
     .option("--log", "log every request as JSON lines on stdout (license keys redacted)")
     .action(async (options: ServeOptions) => {
       if (!options.feed) {
@@ -126,6 +159,16 @@ export function serveCommand(io: Io): Command {
         tls,
         reloadIntervalSeconds: options.reloadInterval,
         trustProxy: options.trustProxy,
+        limits: {
+          ...(options.maxConnections ? { connections: options.maxConnections } : {}),
+          ...(options.maxConnectionsPerClient
+            ? { connectionsPerClient: options.maxConnectionsPerClient }
+            : {}),
+          ...(options.maxEventStreams ? { eventStreams: options.maxEventStreams } : {}),
+          ...(options.maxEventStreamsPerClient
+            ? { eventStreamsPerClient: options.maxEventStreamsPerClient }
+            : {}),
+        },
         logger: options.log === true,
         onProgress: (message) => io.err(`  ${message}\n`),
         onInternalError: (error) =>
