@@ -161,5 +161,8 @@ describe("the update-check memo", () => {
     expect(entries).toBeGreaterThan(0);
     expect(entries).toBeLessThanOrEqual(50);
     expect(bytes).toBeLessThanOrEqual(40_000);
+    const metrics = (await request(`${server.url}/metrics`)).text;
+    expect(metrics).toContain(`pinline_serve_answer_cache_entries ${entries}`);
+    expect(metrics).toMatch(/pinline_serve_feed_expires_timestamp_seconds \d{10}/);
   });
 });

@@ -368,6 +368,8 @@ function buildServer(parts: {
   });
   const metrics = createServerMetrics({
     feedVersion: () => watcher.snapshot.version,
+    feedExpiresAt: () => watcher.snapshot.expiresAt,
+    answerCache: () => watcher.snapshot.cached,
     eventSubscribers: () => streams.size,
     stats: () => store.stats(),
   });

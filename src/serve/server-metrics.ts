@@ -19,6 +19,9 @@ export const SERVER_METRIC_NAMES = {
   feedReloadFailures: "pinline_serve_feed_reload_failures_total",
   eventSubscribers: "pinline_serve_event_subscribers",
   databaseUp: "pinline_serve_database_up",
+  feedExpires: "pinline_serve_feed_expires_timestamp_seconds",
+  answerCacheEntries: "pinline_serve_answer_cache_entries",
+  answerCacheBytes: "pinline_serve_answer_cache_bytes",
 } as const;
 
 /** The installation figures, by channel (the dashboard's "Installations" row). */
@@ -34,6 +37,10 @@ export const INSTALLATION_METRIC_NAMES = {
 
 export interface ServerMetricsSource {
   feedVersion(): number;
+  /** When the feed in service expires, ms since the epoch. */
+  feedExpiresAt(): number;
+  /** The update-check memo's size. */
+  answerCache(): { entries: number; bytes: number };
   eventSubscribers(): number;
   /** The stored reports' figures; rejects when the database does not answer. */
   stats(): Promise<UpdateStats>;
@@ -66,6 +73,30 @@ export function createServerMetrics(source: ServerMetricsSource): ServerMetrics 
     registers: [registry],
     collect() {
       this.set(source.feedVersion());
+    },
+  });
+  new Gauge({
+    name: SERVER_METRIC_NAMES.feedExpires,
+    help: "When the feed in service expires (Unix seconds): from then on checks answer 503; alert well before",
+    registers: [registry],
+    collect() {
+      this.set(Math.floor(source.feedExpiresAt() / 1000));
+    },
+  });
+  new Gauge({
+    name: SERVER_METRIC_NAMES.answerCacheEntries,
+    help: "Update-check answers memoised for the feed in service (bounded)",
+    registers: [registry],
+    collect() {
+      this.set(source.answerCache().entries);
+    },
+  });
+  new Gauge({
+    name: SERVER_METRIC_NAMES.answerCacheBytes,
+    help: "Bytes the memoised update-check answers take, keys included (bounded)",
+    registers: [registry],
+    collect() {
+      this.set(source.answerCache().bytes);
     },
   });
   const reloadFailures = new Counter({
