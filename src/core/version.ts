@@ -7,6 +7,7 @@
  * beta and before every rc. That is intended; channel membership, not order, decides who
  * receives a nightly.
  */
+import { LRUCache } from "lru-cache";
 import type { SemVer } from "semver";
 import semver from "semver";
 import { InvalidValueError } from "./errors.js";
@@ -88,29 +89,24 @@ function readChannel(text: string, suffix: string | undefined): ReleaseChannelNa
  */
 export function parseVersion(text: string): ParsedVersion {
   const known = parsed.get(text);
-  if (known instanceof InvalidValueError) throw known;
   if (known) return known;
-  try {
-    return remember(text, Object.freeze(readVersion(text)));
-  } catch (error) {
-    if (error instanceof InvalidValueError && typeof text === "string") remember(text, error);
-    throw error;
-  }
+  const version = Object.freeze(readVersion(text));
+  parsed.set(text, version);
+  return version;
 }
 
 /**
- * Versions already read, and the verdict on those refused. A repository names the same few
- * thousand versions over and over (pins, from, minimumVersion, file names); parsing is pure,
- * so each is read once. Bounded, so a long-running process cannot grow it without end.
+ * Versions already read. A repository names the same few thousand versions over and over
+ * (pins, from, minimumVersion, file names); parsing is pure, so each is read once. Only
+ * versions are remembered, never the refusals (a server reads versions clients make up, and a
+ * stream of distinct bad ones must cost it nothing), and the memo is bounded in entries and in
+ * bytes, least recently used out first.
  */
-const parsed = new Map<string, ParsedVersion | InvalidValueError>();
-const PARSED_LIMIT = 100_000;
-
-function remember<T extends ParsedVersion | InvalidValueError>(text: string, verdict: T): T {
-  if (parsed.size >= PARSED_LIMIT) parsed.clear();
-  parsed.set(text, verdict);
-  return verdict;
-}
+const parsed = new LRUCache<string, ParsedVersion>({
+  max: 50_000,
+  maxSize: 16 * 1024 * 1024,
+  sizeCalculation: (_version, text) => 4 * text.length + 256,
+});
 
 function readVersion(text: string): ParsedVersion {
   if (typeof text !== "string") {
@@ -138,7 +134,7 @@ function readVersion(text: string): ParsedVersion {
 /** Like parseVersion, but returns undefined instead of throwing. */
 export function tryParseVersion(text: string): ParsedVersion | undefined {
   const known = parsed.get(text);
-  if (known) return known instanceof InvalidValueError ? undefined : known;
+  if (known) return known;
   try {
     return parseVersion(text);
   } catch (error) {

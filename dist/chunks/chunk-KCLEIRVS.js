@@ -1,7 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a as v,b as a}from"./chunk-P54FBJKI.js";import{a as d}from"./chunk-R3UE5UQI.js";import{a as l,b as g,c as P,e as u}from"./chunk-QWIYP4TC.js";import{f}from"./chunk-OHMUY375.js";import{a as c}from"./chunk-CNFIKLV2.js";import{g as s}from"./chunk-OQPFHEKF.js";import{e as m}from"./chunk-OORNDGXW.js";async function p(t,o,r){let e=v(o.environment,o.to),{commit:n}=await d({root:t,file:o.file,version:o.to,message:`${e}
-
-${o.pin.version} \u2192 ${o.to}${r?`
-
-${f}: ${o.to}`:""}`});return{commit:n,from:o.pin.version,to:o.to,file:o.file}}async function q(t){let o=await m(t.root);c(o,"promote");let r=s(o),e=a(r,t.environment,t.version),n=await g(l(o,r,t.now),{environment:e.environment,file:e.file,before:e.pin,after:{...e.pin,version:e.to}},t.retry),i=P(n);return u(i,"promote --local"),{...await p(t.root,e,t.retry),judged:i.judged,notJudged:i.notJudged}}async function T(t){let o=await m(t.root);c(o,"promote");let r=a(s(o),t.environment,t.version);return p(t.root,r,t.retry)}export{q as a,T as b};

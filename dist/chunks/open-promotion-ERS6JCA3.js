@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{b as a,c as b}from"./chunk-P54FBJKI.js";import"./chunk-CAECGJYQ.js";import"./chunk-D4663G7H.js";import"./chunk-OHMUY375.js";import"./chunk-LGVB63VI.js";import"./chunk-LASUEH6N.js";import"./chunk-CNFIKLV2.js";import"./chunk-AI4A5P7D.js";import"./chunk-OQPFHEKF.js";import"./chunk-OORNDGXW.js";import"./chunk-4PCGZJHQ.js";import"./chunk-JO5CIMDX.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-LBITQWTW.js";import"./chunk-HJLV4Z6Z.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{b as openPromotion,a as preparePromotion};

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a,b}from"./chunk-PRYBZWIB.js";import"./chunk-7HLLPSEH.js";import"./chunk-SKXVEGRR.js";import"./chunk-FHHKWPJR.js";import"./chunk-OQZG6ALO.js";import"./chunk-CNFIKLV2.js";import"./chunk-OQPFHEKF.js";import"./chunk-OORNDGXW.js";import"./chunk-4PCGZJHQ.js";import"./chunk-JO5CIMDX.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-LBITQWTW.js";import"./chunk-HJLV4Z6Z.js";import"./chunk-6HQHL5FA.js";import"./chunk-DWIBXFJF.js";import"./chunk-ORY6ZGEG.js";export{b as describeUnverified,a as verifyFeedReleases};
