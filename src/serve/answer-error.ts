@@ -3,6 +3,12 @@
  * size, schema validation) translated into a sentence about the request and what to change.
  */
 import { ApiError } from "./api-error.js";
+import {
+  MAX_DETAILS_DEPTH,
+  MAX_DURATION_SECONDS,
+  MAX_ITEMS,
+  STORABLE_TEXT,
+} from "./status-report.js";
 
 interface ValidationIssue {
   keyword: string;
@@ -35,6 +41,21 @@ export function describeValidation(issue: ValidationIssue, context = "body"): st
       return `${where} must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
     case "type":
       return `${where} must be ${params.type === "array" || params.type === "object" ? "an" : "a"} ${String(params.type)}`;
+    case "pattern":
+      if (params.pattern === STORABLE_TEXT) {
+        return `${where} contains a NUL character or a lone UTF-16 surrogate, which cannot be stored`;
+      }
+      return `${where} must be an ISO 8601 date-time with a timezone, seconds 00 to 59 (no leap second) and a year from 1970 to 9999, such as "2024-03-15T10:00:00Z"`;
+    case "maximum":
+    case "minimum":
+      return where.endsWith(".durationSeconds")
+        ? `${where} must be from 0 to ${MAX_DURATION_SECONDS} (30 days)`
+        : `${where} ${issue.message ?? "is out of range"}`;
+    case "maxItems":
+    case "maxProperties":
+      return `${where} has more than ${MAX_ITEMS} ${issue.keyword === "maxItems" ? "items" : "properties"}`;
+    case "anyOf":
+      return `${where} nests deeper than ${MAX_DETAILS_DEPTH} levels, or is not a JSON value that can be stored`;
     case "format":
       return params.format === "date-time"
         ? `${where} must be an ISO 8601 date-time with a timezone, such as "2024-03-15T10:00:00Z"`
@@ -44,6 +65,19 @@ export function describeValidation(issue: ValidationIssue, context = "body"): st
   }
 }
 
+/**
+ * The issue to report: a bound or a pattern over the type errors of the alternatives a free-form
+ * value tried (each of which ajv lists before the anyOf that sums them up).
+ */
+function mostTelling(issues: readonly ValidationIssue[]): ValidationIssue {
+  const bounds = ["pattern", "maximum", "minimum", "maxItems", "maxProperties", "maxLength"];
+  return (
+    issues.find((issue) => bounds.includes(issue.keyword)) ??
+    issues.findLast((issue) => issue.keyword === "anyOf") ??
+    (issues[0] as ValidationIssue)
+  );
+}
+
 export function toApiError(error: unknown, bodyLimit: number): ApiError {
   if (error instanceof ApiError) return error;
   const e = (error ?? {}) as FastifyLikeError;
@@ -51,7 +85,7 @@ export function toApiError(error: unknown, bodyLimit: number): ApiError {
     return new ApiError(
       400,
       "invalid_body",
-      describeValidation(e.validation[0] as ValidationIssue, e.validationContext),
+      describeValidation(mostTelling(e.validation), e.validationContext),
       { hint: STATUS_HINT },
     );
   }

@@ -33,7 +33,7 @@ import { FeedFiles } from "./feed-files.js";
 import { ANSWER_CACHE } from "./feed-snapshot.js";
 import { FeedWatcher } from "./feed-watcher.js";
 import { identifyInstallation, LICENSE_HEADER, readLicenseKeys } from "./license-keys.js";
-import { openReportStore, type ReportStore } from "./report-store.js";
+import { openReportStore, type ReportStore, type ReportStoreOptions } from "./report-store.js";
 import { createServerMetrics } from "./server-metrics.js";
 import { migrateServerSchema } from "./server-schema.js";
 import { readStatusReport, STATUS_BODY_SCHEMA, type StatusBody } from "./status-report.js";
@@ -117,6 +117,8 @@ export interface UpdateServerOptions {
   /** Where the verified metadata is cached (default: a temporary folder, removed on close). */
   feedCacheDir?: string | undefined;
   databaseUrl: string;
+  /** The database pool's bounds (REPORT_STORE_DEFAULTS for those not given). */
+  database?: ReportStoreOptions | undefined;
   port?: number | undefined;
   host?: string | undefined;
   /** A file of sha256 hashes of the accepted license keys, one a line. */
@@ -312,7 +314,7 @@ export async function createUpdateServer(options: UpdateServerOptions): Promise<
     entries: limits.answerCacheEntries,
     bytes: limits.answerCacheBytes,
   });
-  const store = openReportStore(options.databaseUrl);
+  const store = openReportStore(options.databaseUrl, options.database);
   try {
     return buildServer({ options, limits, trusted, bodyLimit, keys, https, watcher, store });
   } catch (error) {
@@ -410,6 +412,9 @@ function buildServer(parts: {
     if (answer.statusCode >= 500 && answer.code === "internal_error") {
       request.log.error({ err: error }, "internal error");
       options.onInternalError?.(error);
+    } else if (answer.code === "database_unavailable") {
+      // The database's own words are the operator's: in the log, never in the answer.
+      request.log.error({ err: answer.cause }, "the database failed");
     }
     if (answer.retryAfterSeconds !== undefined) {
       reply.header("retry-after", String(answer.retryAfterSeconds));

@@ -11,9 +11,12 @@
  *   previous terminal report of that version, to this report (by the reports' timestamps). A
  *   completed report with neither (no duration, no key to pair reports by, no in-progress
  *   report) is not timed; average update time = the mean over the timed completed reports.
- * Rates and averages are null when there is nothing to divide by.
+ * Rates and averages are null when there is nothing to divide by. No stored value can break
+ * them: a duration outside 0 to 30 days (which the request schema refuses, and rows stored
+ * before it did may hold) counts as no duration, and sums are numeric, which cannot overflow.
  */
 import { REPORTS_TABLE } from "./server-schema.js";
+import { MAX_DURATION_SECONDS } from "./status-report.js";
 
 /** The figures of one group of reports (all of them, a channel, a version). */
 export interface UpdateFigures {
@@ -68,7 +71,9 @@ export interface StatsRow {
 export const STATS_SQL = `
 WITH timed AS (
   SELECT r.channel, r.version, r.status, r.rolled_back,
-         CASE WHEN r.status = 'completed' THEN coalesce(r.duration_seconds, (
+         CASE WHEN r.status = 'completed' THEN coalesce(
+           CASE WHEN r.duration_seconds BETWEEN 0 AND ${MAX_DURATION_SECONDS}
+                THEN r.duration_seconds::numeric END, (
            SELECT date_part('epoch', r.reported_at - min(p.reported_at))
              FROM ${REPORTS_TABLE} p
             WHERE r.installation IS NOT NULL
@@ -78,7 +83,7 @@ WITH timed AS (
                     SELECT max(t.reported_at) FROM ${REPORTS_TABLE} t
                      WHERE t.installation = r.installation AND t.version = r.version
                        AND t.status IN ('completed', 'failed')
-                       AND t.reported_at < r.reported_at), '-infinity'::timestamptz)))
+                       AND t.reported_at < r.reported_at), '-infinity'::timestamptz))::numeric)
          END AS seconds
     FROM ${REPORTS_TABLE} r
 )

@@ -38,6 +38,13 @@ export interface CrashableServer {
   start(): Promise<void>;
   /** Stops it and deletes its data. */
   remove(): Promise<void>;
+  /**
+   * Freezes the whole server (SIGSTOP to the postmaster and every process it started): it
+   * accepts connections in the kernel's backlog and answers nothing, as a hung host does.
+   */
+  stall(): void;
+  /** SIGCONT to every process stall() froze. */
+  resume(): void;
 }
 
 export type CrashableKind = "embedded" | "debian 15";
@@ -137,9 +144,44 @@ function postmasterPid(data: string): number | undefined {
   }
 }
 
-function crashing(url: string, data: string): Pick<CrashableServer, "holdWal" | "crash"> {
+/** The postmaster and its children (pgrep -P), for SIGSTOP and SIGCONT. */
+function serverProcesses(data: string): number[] {
+  const pid = postmasterPid(data);
+  if (pid === undefined) throw new Error(`no postmaster.pid in ${data}`);
+  let children: number[] = [];
+  try {
+    children = execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map(Number);
+  } catch {
+    // no children
+  }
+  return [pid, ...children];
+}
+
+function crashing(
+  url: string,
+  data: string,
+): Pick<CrashableServer, "holdWal" | "crash" | "stall" | "resume"> {
   const held: number[] = [];
+  const stalled: number[] = [];
   return {
+    stall: () => {
+      for (const pid of serverProcesses(data)) {
+        process.kill(pid, "SIGSTOP");
+        stalled.push(pid);
+      }
+    },
+    resume: () => {
+      for (const pid of stalled.splice(0)) {
+        try {
+          process.kill(pid, "SIGCONT");
+        } catch {
+          // gone
+        }
+      }
+    },
     holdWal: async () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
