@@ -64,8 +64,8 @@ export const REPORT_STORE_DEFAULTS: Required<ReportStoreOptions> = {
 
 /**
  * The pool bounds the database's time: connectionTimeoutMillis bounds the wait for a
- * connection (pg-pool: a new one's startup, and the wait in the pool's queue), query_timeout bounds a query on
- * the client's clock (a server stopped with SIGSTOP never answers, so statement_timeout, the
+ * connection (pg-pool: a new one's startup, and the wait in the pool's queue), query_timeout
+ * bounds a query on the client's clock (a server stopped with SIGSTOP never answers, so statement_timeout, the
  * server's own clock, cannot), and statement_timeout stops a slow statement on the server.
  * node-postgres destroys a client whose query timed out (pool.query releases it with the error).
  */
@@ -83,9 +83,11 @@ export function openReportStore(
     statement_timeout: o.queryTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
+  /** A query; `sent`: its values came from a request, so a data refusal is the client's. */
   const query = async <R extends pg.QueryResultRow>(
     sql: string | pg.QueryConfig,
     values?: unknown[],
+    sent = false,
   ) => {
     if (pool.waitingCount >= o.maxWaiting) {
       throw unavailable(new Error(`${pool.waitingCount} requests wait for a database connection`));
@@ -93,7 +95,7 @@ export function openReportStore(
     try {
       return await pool.query<R>(sql as string, values);
     } catch (error) {
-      throw refusedData(error) ?? unavailable(error);
+      throw (sent ? refusedData(error) : undefined) ?? unavailable(error);
     }
   };
   // An idle connection the server drops surfaces here; the next query reports it.
@@ -101,17 +103,21 @@ export function openReportStore(
 
   return {
     async insert(report) {
-      const { rows } = await query<{ id: string }>(INSERT_SQL, [
-        report.installation,
-        report.channel,
-        report.version,
-        report.fromVersion,
-        report.status,
-        report.reportedAt,
-        report.durationSeconds,
-        report.rolledBack,
-        JSON.stringify(report.details),
-      ]);
+      const { rows } = await query<{ id: string }>(
+        INSERT_SQL,
+        [
+          report.installation,
+          report.channel,
+          report.version,
+          report.fromVersion,
+          report.status,
+          report.reportedAt,
+          report.durationSeconds,
+          report.rolledBack,
+          JSON.stringify(report.details),
+        ],
+        true,
+      );
       return Number(rows[0]?.id);
     },
     async stats() {
