@@ -1,29 +1,36 @@
 /**
- * Two `pinline serve` instances on one PostgreSQL behind one address: started together on an
- * empty database, both migrate its schema safely (the runner's advisory lock: each migration
+ * Two `pinline serve` processes (the bundle, dist/cli.js) on one PostgreSQL behind one
+ * address: started together on an empty database, both migrate its schema safely (the runner's advisory lock: each migration
  * once); reports sent through a round-robin loopback proxy reach both and are all stored;
  * statistics agree whichever instance answers; each instance reloads the feed itself and sends
  * its own subscribers the notification; behind the proxy (trusted), the per-client stream cap
  * counts the X-Forwarded-For client, not the proxy. Real HTTP, real PostgreSQL.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { removeCopies } from "./harness/example-repo.js";
+import { removeCopies, repoRoot } from "./harness/example-repo.js";
 import { type PostgresTarget, withClient } from "./harness/postgres.js";
 import {
   addRelease,
   cleanUp,
   database,
   type ExampleFeed,
+  eventually,
   exampleFeed,
   openEvents,
   request,
-  startServer,
 } from "./harness/update-server.js";
 
 const target = inject("postgresTargets")[0] as PostgresTarget;
-type Server = Awaited<ReturnType<typeof startServer>>;
+interface Server {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+const children: ChildProcess[] = [];
 let feed: ExampleFeed;
 let databaseUrl: string;
 let servers: Server[];
@@ -77,26 +84,51 @@ function startProxy(upstreams: string[]): Promise<typeof proxy> {
   );
 }
 
+/** Starts `pinline serve` from the bundle; resolves once it says where it listens. */
+async function serve(): Promise<Server> {
+  const args = [
+    ...["serve", "--port", "0", "--feed", feed.out, "--database-url", databaseUrl],
+    ...["--trust-proxy", "127.0.0.1", "--reload-interval", "0"],
+    ...["--max-event-streams-per-client", "1"],
+  ];
+  const child = spawn(process.execPath, [join(repoRoot, "dist/cli.js"), ...args], {
+    env: { ...process.env, DATABASE_URL: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  await eventually(() => /listening on \S+/.test(stdout) || child.exitCode !== null, 30_000);
+  const url = /listening on (\S+)/.exec(stdout)?.[1];
+  if (!url) throw new Error(`pinline serve did not start (${child.exitCode}): ${stderr}`);
+  return { child, url, stderr: () => stderr };
+}
+
+/** SIGHUP, then the line that says the feed was reloaded. */
+async function reload(server: Server): Promise<string> {
+  const seen = server.stderr().length;
+  server.child.kill("SIGHUP");
+  await eventually(() => server.stderr().slice(seen).includes("feed reloaded"), 20_000);
+  return server.stderr().slice(seen);
+}
+
 beforeAll(async () => {
   feed = await exampleFeed();
   databaseUrl = await database(target);
   // Both start at once on the empty database.
-  servers = await Promise.all(
-    [1, 2].map(() =>
-      startServer({
-        feed: feed.out,
-        databaseUrl,
-        trustProxy: ["127.0.0.1"],
-        keepaliveSeconds: 1,
-        limits: { eventStreamsPerClient: 1 },
-      }),
-    ),
-  );
+  servers = await Promise.all([serve(), serve()]);
   proxy = await startProxy(servers.map((s) => s.url));
 });
 
 afterAll(async () => {
   await proxy?.close();
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   await cleanUp();
   removeCopies();
 });
@@ -153,8 +185,10 @@ describe("two instances behind one address", () => {
       expect(metrics).toContain("pinline_serve_event_subscribers 1");
     }
     addRelease(feed.root, "2.4.3", { security: ["CVE-2024-3333 patched"] });
-    await feed.rebuild();
-    expect(await Promise.all(servers.map((s) => s.reload()))).toEqual([true, true]);
+    const version = await feed.rebuild();
+    for (const said of await Promise.all(servers.map(reload))) {
+      expect(said).toContain(`feed reloaded: version ${version}`);
+    }
     for (const stream of [first, second]) {
       const event = await stream.waitFor((e) => e.event === "notification");
       expect(event.data.version).toBe("2.4.3");
