@@ -3,7 +3,7 @@
  * its schema, prints where it listens, answers, reloads on SIGHUP and stops cleanly on SIGTERM.
  * License key hashes come from `pinline serve hash-key` or sha256sum, interchangeably.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -18,6 +18,7 @@ import {
   eventually,
   exampleFeed,
   request,
+  startServeProcess,
   tempDir,
 } from "./harness/update-server.js";
 
@@ -25,7 +26,6 @@ const target = inject("postgresTargets")[0] as PostgresTarget;
 
 let feed: ExampleFeed;
 let databaseUrl: string;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   feed = await exampleFeed();
@@ -33,40 +33,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   await cleanUp();
   removeCopies();
 });
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `pinline serve` from the bundle and waits for the line that says where it listens. */
-async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [join(repoRoot, "dist/cli.js"), "serve", ...args], {
-    env: { ...process.env, DATABASE_URL: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  await eventually(() => /listening on \S+/.test(stdout) || child.exitCode !== null, 30_000);
-  const url = /listening on (\S+)/.exec(stdout)?.[1];
-  if (!url) throw new Error(`pinline serve did not start (${child.exitCode}): ${stderr}`);
-  return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
-}
+const serve = startServeProcess;
 
 const sha256sum = (text: string) =>
   execFileSync("sha256sum", { input: text, encoding: "utf8" }).split(" ")[0] as string;

@@ -6,12 +6,10 @@
  * its own subscribers the notification; behind the proxy (trusted), the per-client stream cap
  * counts the X-Forwarded-For client, not the proxy. Real HTTP, real PostgreSQL.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { removeCopies, repoRoot } from "./harness/example-repo.js";
+import { removeCopies } from "./harness/example-repo.js";
 import { type PostgresTarget, withClient } from "./harness/postgres.js";
 import {
   addRelease,
@@ -22,15 +20,12 @@ import {
   exampleFeed,
   openEvents,
   request,
+  type ServeProcess,
+  startServeProcess,
 } from "./harness/update-server.js";
 
 const target = inject("postgresTargets")[0] as PostgresTarget;
-interface Server {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-}
-const children: ChildProcess[] = [];
+type Server = ServeProcess;
 let feed: ExampleFeed;
 let databaseUrl: string;
 let servers: Server[];
@@ -84,30 +79,13 @@ function startProxy(upstreams: string[]): Promise<typeof proxy> {
   );
 }
 
-/** Starts `pinline serve` from the bundle; resolves once it says where it listens. */
-async function serve(): Promise<Server> {
-  const args = [
-    ...["serve", "--port", "0", "--feed", feed.out, "--database-url", databaseUrl],
+/** Starts `pinline serve` from the bundle on the shared feed and database. */
+function serve(): Promise<Server> {
+  return startServeProcess([
+    ...["--port", "0", "--feed", feed.out, "--database-url", databaseUrl],
     ...["--trust-proxy", "127.0.0.1", "--reload-interval", "0"],
     ...["--max-event-streams-per-client", "1"],
-  ];
-  const child = spawn(process.execPath, [join(repoRoot, "dist/cli.js"), ...args], {
-    env: { ...process.env, DATABASE_URL: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  await eventually(() => /listening on \S+/.test(stdout) || child.exitCode !== null, 30_000);
-  const url = /listening on (\S+)/.exec(stdout)?.[1];
-  if (!url) throw new Error(`pinline serve did not start (${child.exitCode}): ${stderr}`);
-  return { child, url, stderr: () => stderr };
+  ]);
 }
 
 /** SIGHUP, then the line that says the feed was reloaded. */
@@ -128,7 +106,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   await cleanUp();
   removeCopies();
 });

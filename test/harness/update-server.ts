@@ -3,6 +3,7 @@
  * added on demand), `createUpdateServer` on a fresh database of the harness's PostgreSQL, and
  * clients for its JSON API and its event stream, over http or https.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
 import https from "node:https";
@@ -15,7 +16,7 @@ import {
   type UpdateServer,
   type UpdateServerOptions,
 } from "../../src/serve/create-server.js";
-import { copyExample, signWithExampleKeys } from "./example-repo.js";
+import { copyExample, repoRoot, signWithExampleKeys } from "./example-repo.js";
 import { freshDatabase, type PostgresTarget } from "./postgres.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -308,4 +309,40 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error("the condition did not come true in time");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A `pinline serve` process of the bundle, killed by cleanUp() if it still runs. */
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `pinline serve` from the bundle and waits for the line that says where it listens. */
+export async function startServeProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [join(repoRoot, "dist/cli.js"), "serve", ...args], {
+    env: { ...process.env, DATABASE_URL: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await eventually(() => /listening on \S+/.test(stdout) || child.exitCode !== null, 30_000);
+  const url = /listening on (\S+)/.exec(stdout)?.[1];
+  if (!url) throw new Error(`pinline serve did not start (${child.exitCode}): ${stderr}`);
+  return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
 }
