@@ -117,6 +117,22 @@ describe("slow clients", () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it("close an idle keep-alive connection after its keep-alive time", async () => {
+    const server = await startServer({
+      feed,
+      databaseUrl: NO_DATABASE,
+      migrate: false,
+      limits: { keepAliveTimeoutMs: 300 },
+    });
+    const port = Number(new URL(server.url).port);
+    const started = Date.now();
+    const idle = rawExchange(port, "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    const answer = await idle.closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    // The server closed it (fastify's default would keep it 72 s, node's 5 s).
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
   it("close a peer's connections past its share, and not another peer's", async () => {
     const server = await startServer({
       feed,
