@@ -6,7 +6,7 @@
  * once, store every report whichever receives it, answer the same statistics, each notify their
  * own event-stream subscribers when they reload the feed, and log the X-Forwarded-For client.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -25,17 +25,13 @@ import {
   exampleFeed,
   openEvents,
   request,
+  type ServeProcess,
+  spawnServeProcess,
 } from "./harness/update-server.js";
 
 const target = inject("postgresTargets")[0] as PostgresTarget;
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+type Instance = ServeProcess;
 
 const children: ChildProcess[] = [];
 let feed: ExampleFeed;
@@ -49,27 +45,9 @@ const COMMITTED = "committed releases/1.0.0/migrations/0.0.0-1.0.0_update_report
 
 /** Spawns `pinline serve` from the bundle; `listening` resolves its URL once it says so. */
 function spawnServe(args: string[]) {
-  const child = spawn(process.execPath, [join(repoRoot, "dist/cli.js"), "serve", ...args], {
-    env: { ...process.env, DATABASE_URL: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const listening = (async (): Promise<Instance> => {
-    await eventually(() => /listening on \S+/.test(stdout) || child.exitCode !== null, 30_000);
-    const url = /listening on (\S+)/.exec(stdout)?.[1];
-    if (!url) throw new Error(`pinline serve did not start (${child.exitCode}): ${stderr}`);
-    return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
-  })();
-  return { stderr: () => stderr, listening };
+  const spawned = spawnServeProcess(args);
+  children.push(spawned.child);
+  return spawned;
 }
 
 /** Stops a child with SIGTERM, and SIGKILL when it has not exited within 5 s. */

@@ -320,11 +320,14 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `pinline serve` from the bundle and waits for the line that says where it listens. */
-export async function startServeProcess(
+/**
+ * Spawns `pinline serve` from the bundle; `listening` resolves once it says where it listens
+ * (its output can be read before that, while it waits on the migration lock).
+ */
+export function spawnServeProcess(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<ServeProcess> {
+): { child: ChildProcess; stderr: () => string; listening: Promise<ServeProcess> } {
   const child = spawn(process.execPath, [join(repoRoot, "dist/cli.js"), "serve", ...args], {
     env: { ...process.env, DATABASE_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -341,8 +344,19 @@ export async function startServeProcess(
     stderr += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  await eventually(() => /listening on \S+/.test(stdout) || child.exitCode !== null, 30_000);
-  const url = /listening on (\S+)/.exec(stdout)?.[1];
-  if (!url) throw new Error(`pinline serve did not start (${child.exitCode}): ${stderr}`);
-  return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
+  const listening = (async (): Promise<ServeProcess> => {
+    await eventually(() => /listening on \S+/.test(stdout) || child.exitCode !== null, 30_000);
+    const url = /listening on (\S+)/.exec(stdout)?.[1];
+    if (!url) throw new Error(`pinline serve did not start (${child.exitCode}): ${stderr}`);
+    return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
+  })();
+  return { child, stderr: () => stderr, listening };
+}
+
+/** Starts `pinline serve` from the bundle and waits for the line that says where it listens. */
+export function startServeProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServeProcess> {
+  return spawnServeProcess(args, env).listening;
 }
