@@ -1,17 +1,46 @@
 /**
  * `pinline demo`, the README's first command, from the CLI bundle on its embedded defaults:
  * a throwaway PostgreSQL, the sample service and a git copy of the example; 2.4.1 goes live,
- * 2.4.2 fails its canary and is rolled back, and its pre-update backup restores.
+ * 2.4.2 fails its canary and is rolled back, and its pre-update backup restores. It runs as a
+ * new account would: an ordinary user (not root, when the tests are root) with an empty home
+ * and no git identity anywhere — the demo's repository carries its own.
  */
-import { describe, expect, it } from "vitest";
-import { runPinlineAsync } from "./harness/example-repo.js";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot } from "./harness/example-repo.js";
+import { ordinaryUser } from "./harness/ordinary-user.js";
+
+const cli = join(repoRoot, "dist/cli.js");
+const user = ordinaryUser(cli);
+afterAll(() => user.remove());
+
+function runAsOrdinaryUser(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { DATABASE_URL: _ignored, ...env } = user.env;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { cwd: user.home, env, encoding: "utf8", ...(user.unavailable ? {} : (user.spawnAs ?? {})) },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? (typeof error.code === "number" ? error.code : 1) : 0,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+}
 
 describe("pinline demo", () => {
-  it("deploys a good release and rolls back a bad one, then shows the final state", async () => {
-    const { DATABASE_URL: _ignored, ...env } = process.env;
-    const run = await runPinlineAsync(["demo", "--no-color"], {
-      env: { ...env, DATABASE_URL: "" },
-    });
+  if (user.unavailable) {
+    console.warn(`demo test: runs as the current user, not ${user.env.USER}: ${user.unavailable}`);
+  }
+
+  it("deploys a good release and rolls back a bad one, then shows the final state, as a user with no git identity", async () => {
+    const run = await runAsOrdinaryUser(["demo", "--no-color"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const out = run.stdout;

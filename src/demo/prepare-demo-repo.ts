@@ -4,10 +4,12 @@
  * fails: the service answers 30% of requests with 500), signed by both example keys like every
  * example release. Health is judged over seconds, not minutes.
  */
+
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PinlineError } from "../core/errors.js";
 import { migrate } from "../db/run-migration.js";
 import { shippedFileDigest } from "../repo/shipped-file-digest.js";
 import { signRelease } from "../trust/sign-release.js";
@@ -91,6 +93,27 @@ function entry(file: string, sql: string): string {
   return `    - { file: ${file}, sha256: "${shippedFileDigest(sql)}" }\n`;
 }
 
+/** git in the demo's repository; its failures say what to do, never a stack trace. */
+function runGit(root: string, args: string[]): string {
+  try {
+    return execFileSync("git", ["-C", root, ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (failure.code === "ENOENT") {
+      throw new PinlineError("the demo needs git, and there is no git on PATH", {
+        hint: "install git (such as apt-get install git) and run pinline demo again",
+      });
+    }
+    const said = (failure.stderr ?? "").trim().split("\n").filter(Boolean).slice(-2).join(" / ");
+    throw new PinlineError(`git ${args[0]} failed in the demo's repository ${root}: ${said}`, {
+      hint: "run pinline demo --keep to keep the repository and look at it",
+    });
+  }
+}
+
 export interface DemoRepo {
   root: string;
   git(...args: string[]): string;
@@ -105,21 +128,12 @@ export async function prepareDemoRepo(input: {
   for (const dir of ["releases", "policies", "environments", "schemas", "keys"]) {
     cpSync(join(packageRoot(), dir), join(root, dir), { recursive: true });
   }
-  const git = (...args: string[]) =>
-    execFileSync(
-      "git",
-      [
-        "-C",
-        root,
-        "-c",
-        "user.name=CM Diagnostics",
-        "-c",
-        "user.email=releases@cm-diagnostics.example.com",
-        ...args,
-      ],
-      { encoding: "utf8" },
-    );
+  const git = (...args: string[]) => runGit(root, args);
   git("init", "-q", "-b", "main");
+  // The throwaway repository carries its own identity: the demo's commits (the import, the
+  // promotions, the revert) need none from the user, who may have no git identity at all.
+  git("config", "user.name", "CM Diagnostics");
+  git("config", "user.email", "releases@cm-diagnostics.example.com");
   writeFileSync(
     join(root, "environments", `${DEMO_ENVIRONMENT}.yaml`),
     pinText(input.serviceUrl, DEMO_START),

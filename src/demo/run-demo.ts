@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { styleText } from "node:util";
 import pg from "pg";
+import { PinlineError } from "../core/errors.js";
 import { migrate } from "../db/run-migration.js";
 import { deployEnvironment } from "../deploy/deploy-environment.js";
 import type { DeployReport } from "../deploy/deploy-report.js";
@@ -65,6 +66,16 @@ async function query(url: string, sql: string): Promise<void> {
   }
 }
 
+/** host:port of a URL, never its password. */
+function describeServer(serverUrl: string): string {
+  try {
+    const url = new URL(serverUrl);
+    return `${url.hostname}:${url.port || 5432}`;
+  } catch {
+    return "an unparsable URL";
+  }
+}
+
 function databaseOn(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
@@ -100,8 +111,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     cleanups.push(() => server.stop());
     const name = `pinline_demo_${process.pid}_${Date.now()}`;
     const scratch = `${name}_restore`;
-    await query(server.url, `CREATE DATABASE ${name}`);
-    await query(server.url, `CREATE DATABASE ${scratch}`);
+    try {
+      await query(server.url, `CREATE DATABASE ${name}`);
+      await query(server.url, `CREATE DATABASE ${scratch}`);
+    } catch (error) {
+      throw new PinlineError(
+        `the demo cannot create its databases on ${options.databaseUrl ? "DATABASE_URL" : "the embedded server"} (${describeServer(server.url)}): ${(error as Error).message}`,
+        {
+          hint: options.databaseUrl
+            ? "start that server, give its user CREATEDB, or unset DATABASE_URL to use an embedded one"
+            : "run pinline demo again; if it persists, set DATABASE_URL to a server you have",
+        },
+      );
+    }
     cleanups.push(async () => {
       await query(server.url, `DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
       await query(server.url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

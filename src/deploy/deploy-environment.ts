@@ -4,9 +4,9 @@
  * → success; on a failure after something changed: roll the migrations back, apply the previous
  * version again, check its health (unhealthy too: critical), and open (or, without GitHub,
  * commit) the revert of the pin. Every step is timed into a DeployReport; one deploy per
- * environment runs at a time, from any checkout of the repository on the machine.
+ * environment runs at a time, from any checkout of the repository by this user on the machine.
  */
-import { tmpdir } from "node:os";
+
 import { join } from "node:path";
 import { parseDuration } from "../core/duration.js";
 import { PinlineError, RefusedError, UsageError } from "../core/errors.js";
@@ -30,6 +30,7 @@ import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { ALREADY_IN_PROGRESS, acquireDeployLock, repositoryIdentity } from "./deploy-lock.js";
 import type { DeployReport, HealthMeasurement, StepName, StepRecord } from "./deploy-report.js";
 import { commitRevert, openRevert, type RevertRequest } from "./open-revert.js";
+import { privateStateDir } from "./private-state-dir.js";
 import { requireRanBefore } from "./revert-environment.js";
 import {
   buildDeployArguments,
@@ -144,7 +145,7 @@ class StepRunner {
  * pin history from git anyway, and a path-keyed fallback would let two clones race.
  */
 async function lockDirFor(root: string): Promise<string> {
-  return join(tmpdir(), "pinline-locks", `repository-${await repositoryIdentity(root)}`);
+  return join(privateStateDir(), "locks", `repository-${await repositoryIdentity(root)}`);
 }
 
 /**
@@ -427,7 +428,8 @@ async function runDeploy(context: Context, startedAt: Date): Promise<DeployRepor
         urlEnv,
         command: pin.database?.backup?.command,
         timeout: pin.database?.backup?.timeout,
-        dir: input.backupDir ?? join(context.env.RUNNER_TEMP ?? tmpdir(), "pinline-backups"),
+        dir:
+          input.backupDir ?? join(context.env.RUNNER_TEMP ?? privateStateDir(), "pinline-backups"),
         environment: input.environment,
         from,
         to,
@@ -542,7 +544,7 @@ async function finish(context: Context, report: DeployReport): Promise<string> {
   const metrics = toUpdateMetrics(report);
   const file =
     input.metricsFile ??
-    join(env.RUNNER_TEMP ?? tmpdir(), `pinline-update-${input.environment}.json`);
+    join(env.RUNNER_TEMP ?? privateStateDir(), `pinline-update-${input.environment}.json`);
   await writeUpdateMetricsFile(file, metrics);
   parts.push(`metrics → ${file}`);
   const gateway = env.PINLINE_PUSHGATEWAY_URL;

@@ -19,6 +19,7 @@ export async function commitPinChange(input: {
   version: string;
   message: string;
 }): Promise<{ commit: string }> {
+  await requireCommitIdentity(input.root);
   const path = join(input.root, input.file);
   const updated = setPinVersion(readFileSync(path, "utf8"), input.version, input.file);
   const temporary = `${path}.pinline-${process.pid}`;
@@ -35,5 +36,24 @@ export async function commitPinChange(input: {
       `${input.file} was written but git could not commit it${stderr ? `: ${stderr}` : ""}`,
       { hint: `commit ${input.file} by hand, or undo it with git checkout -- ${input.file}` },
     );
+  }
+}
+
+/**
+ * Refuses before anything is written when git has no identity to commit with: no user.name or
+ * user.email in any config, and none it may guess (a fresh account, a CI machine).
+ */
+export async function requireCommitIdentity(root: string): Promise<void> {
+  try {
+    await run("git", ["-C", root, "var", "GIT_COMMITTER_IDENT"]);
+    await run("git", ["-C", root, "var", "GIT_AUTHOR_IDENT"]);
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (failure.code === "ENOENT") {
+      throw new PinlineError("there is no git on PATH", { hint: "install git and try again" });
+    }
+    throw new PinlineError(`git has no identity to commit with in ${root}`, {
+      hint: 'set one: git config user.name "Your Name" && git config user.email you@example.com (--global for every repository), or set GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL',
+    });
   }
 }

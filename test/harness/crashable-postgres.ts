@@ -17,9 +17,9 @@ import { join } from "node:path";
 import pg from "pg";
 import {
   freePort,
-  importEmbeddedPostgres,
   isRoot,
   sharedTempDir,
+  startEmbeddedPostgres,
 } from "../../src/demo/embedded-postgres.js";
 import { DEBIAN_PG15, debianServerArguments, systemUser, waitForServer } from "./postgres.js";
 
@@ -59,36 +59,13 @@ export async function startCrashable(kind: CrashableKind): Promise<CrashableServ
 }
 
 async function startEmbedded(): Promise<CrashableServer> {
-  const EmbeddedPostgres = await importEmbeddedPostgres();
-  const dir = sharedTempDir("pinline-pg-crash-");
-  const data = join(dir, "data");
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: data,
-    user: "postgres",
-    password: "pinline",
-    port,
-    persistent: true,
-    createPostgresUser: isRoot(),
-    onLog: () => {},
-    onError: () => {},
-    postgresFlags: DURABLE.flatMap((setting) => ["-c", setting]),
-  });
-  await server.initialise();
-  await server.start();
-  const url = `postgres://postgres:pinline@127.0.0.1:${port}/postgres`;
+  const server = await startEmbeddedPostgres({ settings: DURABLE });
   return {
     name: "embedded",
-    url,
-    ...crashing(url, data),
-    start: async () => {
-      await server.start();
-      await waitForServer(url);
-    },
-    remove: async () => {
-      await server.stop().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    },
+    url: server.url,
+    ...crashing(server.url, server.dataDir),
+    start: server.start,
+    remove: () => server.stop().catch(() => {}),
   };
 }
 

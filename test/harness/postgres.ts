@@ -42,7 +42,7 @@ export async function startTargets(): Promise<RunningPostgres[]> {
 export { importEmbeddedPostgres };
 
 async function startEmbedded(): Promise<RunningPostgres> {
-  const server = await startEmbeddedPostgres("pinline-test");
+  const server = await startEmbeddedPostgres({ password: "pinline-test" });
   return { name: `embedded ${server.version}`, url: server.url, stop: server.stop };
 }
 

@@ -16,7 +16,7 @@ export function deployCommand(io: Io): Command {
     .option("--github", "report a GitHub deployment and open the revert PR there (GITHUB_TOKEN)")
     .option(
       "--backup-dir <dir>",
-      "where the pre-update backup goes; it keeps the environment's newest rollback.keepVersions backups (default: $RUNNER_TEMP or the temp folder, /pinline-backups)",
+      "where the pre-update backup goes; it keeps the environment's newest rollback.keepVersions backups (default: $RUNNER_TEMP/pinline-backups, else pinline-backups in a 0700 folder of your own under the temp folder)",
     )
     .addOption(repoOption())
     .addOption(rootOption())

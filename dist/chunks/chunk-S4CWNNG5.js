@@ -1,6 +1,6 @@
 import { createRequire as __pinlineCreateRequire } from "node:module";
 const require = __pinlineCreateRequire(import.meta.url);
-import{a as v,b as a}from"./chunk-3QN4F5F6.js";import{a as d}from"./chunk-KL6Y6EM2.js";import{a as l,b as g,c as P,e as u}from"./chunk-NDT64ZYX.js";import{f}from"./chunk-55EUGLV4.js";import{a as c}from"./chunk-6GKU2WPU.js";import{g as s}from"./chunk-CN7KX5G3.js";import{e as m}from"./chunk-FQ7EWSL4.js";async function p(t,o,r){let e=v(o.environment,o.to),{commit:n}=await d({root:t,file:o.file,version:o.to,message:`${e}
+import{a as v,b as a}from"./chunk-3QN4F5F6.js";import{a as d}from"./chunk-EF43SG57.js";import{a as l,b as g,c as P,e as u}from"./chunk-NDT64ZYX.js";import{f}from"./chunk-55EUGLV4.js";import{a as c}from"./chunk-6GKU2WPU.js";import{g as s}from"./chunk-CN7KX5G3.js";import{e as m}from"./chunk-FQ7EWSL4.js";async function p(t,o,r){let e=v(o.environment,o.to),{commit:n}=await d({root:t,file:o.file,version:o.to,message:`${e}
 
 ${o.pin.version} \u2192 ${o.to}${r?`
 
