@@ -5,6 +5,7 @@ import { demoCommand } from "./commands/demo.js";
 import { deployCommand, revertCommand } from "./commands/deploy.js";
 import { feedCommand } from "./commands/feed.js";
 import { gateCommand } from "./commands/gate.js";
+import { initCommand } from "./commands/init.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { planCommand } from "./commands/plan.js";
@@ -44,6 +45,7 @@ export function buildProgram(io: Io): Command {
     revertCommand(io),
     restoreCommand(io),
     demoCommand(io),
+    initCommand(io),
     feedCommand(io),
     checkCommand(io),
     serveCommand(io),

@@ -22,6 +22,15 @@ export interface ValidationReport {
 }
 
 /**
+ * The `workflows` rule: workflows that `pinline init` generated still match the pins (a new pin
+ * needs its secret in the deploy job). Loaded only where such workflows exist.
+ */
+async function generatedWorkflowFindings(tree: RepositoryTree): Promise<Finding[]> {
+  const { checkWorkflows, hasGeneratedWorkflows } = await import("../init/check-workflows.js");
+  return hasGeneratedWorkflows(tree.root) ? checkWorkflows(tree) : [];
+}
+
+/**
  * `pinline validate`: every YAML file against its schema, then the rules that span files.
  * Problems are findings; only a root that is no pinline repository throws (UsageError).
  */
@@ -39,6 +48,7 @@ export async function validateTree(
     ...checkEnvironments(tree.environments, catalog, tree.rollout !== undefined),
     ...checkSignatures(tree.releases, tree.policies, catalog),
     ...checkKeys(root),
+    ...(await generatedWorkflowFindings(tree)),
   ]);
   return {
     root,

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{A as g,B as h,C as i,D as j,E as k,F as l,G as m,H as n,I as o,J as p,u as a,v as b,w as c,x as d,y as e,z as f}from"./chunk-DWIBXFJF.js";import"./chunk-ORY6ZGEG.js";export{d as ANY_TIME,c as REVOCATION_CONFIG,a as TRUST_CONFIG,b as TRUST_FULL_CONFIG,h as algorithmProblem,p as checkSignerKey,i as describeAlgorithm,m as describeKey,n as findKeyProblem,o as findSubkeyProblem,e as formatDay,f as formatInstant,g as hexId,j as keyRevocation,l as revokedAt,k as subkeyRevocation};

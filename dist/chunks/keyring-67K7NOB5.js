@@ -1,0 +1,3 @@
+import { createRequire as __pinlineCreateRequire } from "node:module";
+const require = __pinlineCreateRequire(import.meta.url);
+import{a,b,c,d,e}from"./chunk-OJDPAKJW.js";import"./chunk-EW2YM2E2.js";import"./chunk-KHLZYCHI.js";import"./chunk-UVKBB2SI.js";import"./chunk-3HTT3GWD.js";import"./chunk-J4HODBQU.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{d as assembleKeyring,b as describeKeyringProblem,a as keyringErrors,c as loadKeyring,e as readKeyFile};

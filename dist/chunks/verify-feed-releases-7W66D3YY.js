@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a,b}from"./chunk-AQPYQHMZ.js";import"./chunk-R6ZOZYRA.js";import"./chunk-SKXVEGRR.js";import"./chunk-FHHKWPJR.js";import"./chunk-OQZG6ALO.js";import"./chunk-6GKU2WPU.js";import"./chunk-CN7KX5G3.js";import"./chunk-FQ7EWSL4.js";import"./chunk-4PCGZJHQ.js";import"./chunk-JO5CIMDX.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-LBITQWTW.js";import"./chunk-JS3PDIDJ.js";import"./chunk-6HQHL5FA.js";import"./chunk-DWIBXFJF.js";import"./chunk-ORY6ZGEG.js";export{b as describeUnverified,a as verifyFeedReleases};
