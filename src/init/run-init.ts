@@ -98,7 +98,8 @@ export async function runInit(input: InitInput): Promise<InitReport> {
   }
 
   let signature: string | undefined;
-  if (input.signingKeyFile && existsSync(releaseFile)) {
+  // Signed once: a second run (--force) keeps the signatures the release has.
+  if (input.signingKeyFile && existsSync(releaseFile) && !existsSync(`${releaseFile}.asc`)) {
     const signed = await signFirstRelease(root, version, input.signingKeyFile, input.passphrase);
     signature = signed.signature;
     if (signed.key) written.push(signed.key);

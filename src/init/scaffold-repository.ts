@@ -102,7 +102,7 @@ function validate(answers: InitAnswers): void {
   const version = tryParseVersion(answers.version ?? "1.0.0");
   if (version?.channel !== "stable") {
     throw new UsageError(`"${answers.version}" is not a stable release version`, {
-      hint: "pass --version with the version your environments run today, such as 1.4.2",
+      hint: "pass --current-version with the version your environments run today, such as 1.4.2",
     });
   }
 }

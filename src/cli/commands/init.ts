@@ -6,7 +6,7 @@ import { Command } from "commander";
 import { UsageError } from "../../core/errors.js";
 import type { ActionsReference } from "../../init/render-workflows.js";
 import type { InitAnswers } from "../../init/scaffold-repository.js";
-import { type Io, jsonOption } from "../io.js";
+import { type Io, jsonOption, plural } from "../io.js";
 import { PINLINE_VERSION } from "../version.js";
 
 /** Where pinline's actions are published (`uses: <this>/actions/<name>@<ref>`). */
@@ -16,7 +16,7 @@ interface InitOptions {
   product?: string;
   stages?: string;
   production?: string;
-  version?: string;
+  currentVersion?: string;
   artifacts?: string;
   artifactUrl?: string;
   key?: string;
@@ -91,7 +91,7 @@ async function ask(io: Io, options: InitOptions, owner: string | undefined): Pro
     const filled = { ...options };
     filled.product ??= await question("Product name (such as Acme Billing)");
     filled.stages ??= await question("Rollout stages, in order", "dev,staging,production");
-    filled.version ??= await question("The version your environments run today", "1.0.0");
+    filled.currentVersion ??= await question("The version your environments run today", "1.0.0");
     filled.artifacts ??= await question("Folder with that version's files (empty: later)");
     if (filled.artifacts) {
       filled.artifactUrl ??= await question(
@@ -126,7 +126,7 @@ export function initCommand(io: Io): Command {
       "--production <list>",
       "the stages the production policy governs (default: prod*, else the last)",
     )
-    .option("--version <version>", "the version your environments run today", "")
+    .option("--current-version <version>", "the version your environments run today", "")
     .option(
       "--artifacts <dir>",
       "that version's files, one per component: init describes it as the first release",
@@ -184,7 +184,7 @@ export function initCommand(io: Io): Command {
           io.out(
             result.ok
               ? "pinline init --check: the workflows match the pins\n"
-              : `pinline init --check: ${result.errors} workflow${result.errors === 1 ? "" : "s"} no longer match the pins\n`,
+              : `pinline init --check: ${plural(result.errors, "error")}: the workflows no longer match the pins\n`,
           );
         }
         return;
@@ -234,7 +234,7 @@ export function initCommand(io: Io): Command {
         product: options.product,
         stages: list(options.stages || "dev,staging,production") ?? [],
         production: list(options.production),
-        version: options.version || "1.0.0",
+        version: options.currentVersion || "1.0.0",
         developers,
         releaseManagers,
         owners: list(options.owners) ?? releaseManagers,
