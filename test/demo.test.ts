@@ -3,11 +3,13 @@
  * a throwaway PostgreSQL, the sample service and a git copy of the example; 2.4.1 goes live,
  * 2.4.2 fails its canary and is rolled back, and its pre-update backup restores. It runs as a
  * new account would: an ordinary user (not root, when the tests are root) with an empty home
- * and no git identity anywhere — the demo's repository carries its own.
+ * and no git identity anywhere — the demo's repository carries its own. docs/cli/demo.md shows
+ * the final state it prints, held to it here (commit hashes aside).
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { normaliseOutput, shownOutput } from "./harness/docs-pages.js";
 import { repoRoot } from "./harness/example-repo.js";
 import { ordinaryUser } from "./harness/ordinary-user.js";
 
@@ -62,5 +64,14 @@ describe("pinline demo", () => {
     expect(out).toMatch(/Revert production-canary to 2\.4\.1/);
     expect(out).toMatch(/Demo finished in \d+\.\d s\./);
     expect(out).not.toContain("\u001b["); // --no-color: plain text
+    // The final state, as docs/cli/demo.md shows it: from its heading to the blank line after it.
+    const lines = out.split("\n");
+    const start = lines.indexOf("━━ Final state");
+    const end = lines.indexOf("", start);
+    const finalState = lines.slice(start, end < 0 ? undefined : end).join("\n");
+    const shown = shownOutput("demo-final-state");
+    expect(normaliseOutput(shown.text), `${shown.page}:${shown.line}`).toBe(
+      normaliseOutput(finalState),
+    );
   }, 120_000);
 });

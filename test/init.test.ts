@@ -216,7 +216,8 @@ describe("pinline init", () => {
     expect(
       items.find((item) => item.startsWith("Set the secrets") || item.includes("Set the secrets")),
     ).toContain("ACME_BILLING_DB_URL_PRODUCTION");
-    for (const [index, item] of items.entries()) expect(item.startsWith(`${index + 1}. `)).toBe(true);
+    for (const [index, item] of items.entries())
+      expect(item.startsWith(`${index + 1}. `)).toBe(true);
   });
 
   it("refuses bad answers with what to pass instead", () => {

@@ -15,13 +15,37 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { planScaffold } from "../src/init/scaffold-repository.js";
 import { repoRoot } from "./harness/example-repo.js";
 import { validateWorkflowFile } from "./harness/workflow-runner.js";
 
 const dir = join(repoRoot, ".github/workflows");
-const workflows = readdirSync(dir)
+const shipped = readdirSync(dir)
   .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
   .map((f) => ({ file: f, text: readFileSync(join(dir, f), "utf8") }));
+
+/**
+ * What `pinline init` generates for another product (four stages, its own secrets), as a
+ * released package does it — pinline's actions pinned to a commit: the same lint holds there.
+ */
+const generated = planScaffold({
+  product: "Acme Billing",
+  stages: ["dev", "qa", "prod-eu", "prod-us"],
+  developers: ["@acme/billing"],
+  releaseManagers: ["@acme/billing-leads"],
+  owners: ["@acme/billing-leads"],
+  actions: {
+    kind: "remote",
+    repository: "acme/pinline",
+    ref: "0123456789abcdef0123456789abcdef01234567",
+    comment: "v1.4.0",
+  },
+  notify: { slack: "BILLING_SLACK", email: ["ops@billing.example"] },
+})
+  .filter((f) => f.path.startsWith(".github/workflows/"))
+  .map((f) => ({ file: `init:${f.path.slice(".github/workflows/".length)}`, text: f.text }));
+
+const workflows = [...shipped, ...generated];
 
 /**
  * The permissions of each workflow's GITHUB_TOKEN, and no more. A workflow not listed here
@@ -37,6 +61,7 @@ const MINIMAL_PERMISSIONS: Record<string, Record<string, string>> = {
   "promote.yml": { contents: "read" },
   "deploy.yml": { contents: "read" },
   "publish.yml": { contents: "read", pages: "write", "id-token": "write" },
+  "release.yml": { contents: "write" },
 };
 
 /** Triggers whose workflow file comes from the pull request (its merge commit). */
@@ -89,8 +114,11 @@ describe.each(workflows)("workflow $file", ({ file, text }) => {
   });
 
   it("declares explicit, minimal permissions at the top and nowhere widens them", () => {
-    expect(MINIMAL_PERMISSIONS[file], `${file} has no entry in MINIMAL_PERMISSIONS`).toBeDefined();
-    expect(workflow.permissions).toEqual(MINIMAL_PERMISSIONS[file]);
+    expect(
+      MINIMAL_PERMISSIONS[file.replace(/^init:/, "")],
+      `${file} has no entry in MINIMAL_PERMISSIONS`,
+    ).toBeDefined();
+    expect(workflow.permissions).toEqual(MINIMAL_PERMISSIONS[file.replace(/^init:/, "")]);
     for (const [, job] of jobs) expect(job.permissions).toBeUndefined();
   });
 
@@ -102,8 +130,13 @@ describe.each(workflows)("workflow $file", ({ file, text }) => {
   it("runs privileged jobs only from default-branch contexts, never checking out PR code", () => {
     if (!isPrivileged(workflow)) return;
     for (const trigger of triggers(workflow)) expect(DEFAULT_BRANCH_EVENTS).toContain(trigger);
-    const push = (workflow.on as Record<string, { branches?: string[] }>).push;
-    if (push) expect(push.branches).toEqual(["main"]);
+    const push = (workflow.on as Record<string, { branches?: string[]; tags?: string[] }>).push;
+    if (push?.tags) {
+      // A tag push runs the tagged commit's copy of the file: its jobs must run in an
+      // environment whose deployment policy admits only those tags (docs/github-setup.md).
+      expect(push.branches).toBeUndefined();
+      for (const [, job] of jobs) expect(job.environment).toBe("pinline-release-tags");
+    } else if (push) expect(push.branches).toEqual(["main"]);
     for (const [, job] of jobs) {
       for (const step of job.steps ?? []) {
         if (!step.uses?.startsWith("actions/checkout")) continue;
@@ -126,7 +159,7 @@ describe.each(workflows)("workflow $file", ({ file, text }) => {
     for (const [, job] of jobs) {
       const gateSecrets = secretsIn(job).filter((secret) => secret.startsWith("PINLINE_GATE_"));
       if (gateSecrets.length === 0) continue;
-      expect(file).toBe("gate.yml");
+      expect(file.replace(/^init:/, "")).toBe("gate.yml");
       expect(job.environment).toBe("pinline-gate");
     }
   });
@@ -229,11 +262,11 @@ it("CI runs exactly the README's test command", () => {
   expect(workflows.find((w) => w.file === "ci.yml")?.text).toContain("run: npm ci && npm test");
 });
 
-it("the README shows the gate and its relay as they are shipped", () => {
-  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+it("the gate action's page shows the gate and its relay as they are shipped", () => {
+  const page = readFileSync(join(repoRoot, "docs/actions/gate.md"), "utf8");
   const block = (first: string) =>
     parse(
-      readme
+      page
         .split("```yaml\n")
         .map((b) => b.split("```")[0] ?? "")
         .find((b) => b.startsWith(first)) ?? "",

@@ -2,7 +2,7 @@
  * The GitHub workflows of a pinline repository, generated for its pins: the environments the
  * promote workflow offers, the secrets each deploy job passes (each pin's database.urlEnv and
  * notify names), the default branch, and how `uses:` names pinline's actions. The templates
- * are templates/workflows/*.yml (Handlebars); GitHub's own `${{ }}` expressions in them are
+ * are templates/workflows/*.yml.hbs (Handlebars); GitHub's own `${{ }}` expressions in them are
  * text, never template tags. `pinline init` writes the result; `pinline init --check` and the
  * validate action compare it with what is committed.
  */
@@ -74,7 +74,8 @@ function templatesDir(): string {
 /** The names of the generated workflow files, such as deploy.yml. */
 export function workflowNames(): string[] {
   return readdirSync(templatesDir())
-    .filter((file) => file.endsWith(".yml"))
+    .filter((file) => file.endsWith(".yml.hbs"))
+    .map((file) => file.slice(0, -".hbs".length))
     .sort();
 }
 
@@ -95,7 +96,10 @@ export function renderWorkflows(
   const out = new Map<string, string>();
   for (const name of workflowNames()) {
     // GitHub's `${{ … }}` is text here: escaped so Handlebars leaves it as it is.
-    const source = readFileSync(join(templatesDir(), name), "utf8").replaceAll("${{", "$\\{{");
+    const source = readFileSync(join(templatesDir(), `${name}.hbs`), "utf8").replaceAll(
+      "${{",
+      "$\\{{",
+    );
     const template = handlebars.compile(source, { noEscape: true, strict: true });
     out.set(`${WORKFLOWS_DIR}/${name}`, template(context));
   }

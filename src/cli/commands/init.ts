@@ -1,9 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${version} is pinline's deploy-time placeholder, shown as text
 import { execFileSync } from "node:child_process";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command } from "commander";
 import { UsageError } from "../../core/errors.js";
+import { packageRoot } from "../../demo/package-root.js";
 import type { ActionsReference } from "../../init/render-workflows.js";
 import type { InitAnswers } from "../../init/scaffold-repository.js";
 import { type Io, jsonOption, plural } from "../io.js";
@@ -63,8 +65,35 @@ function originOwner(root: string): string | undefined {
   }
 }
 
+/**
+ * What the release workflow wrote into the package (pinline-release.json): the repository,
+ * tag and commit it was built from. Absent in a checkout.
+ */
+function packagedRelease(): { repository: string; tag: string; commit: string } | undefined {
+  try {
+    const release = JSON.parse(readFileSync(join(packageRoot(), "pinline-release.json"), "utf8"));
+    const ok =
+      /^[\w.-]+\/[\w.-]+$/.test(release.repository) &&
+      /^v\d+\.\d+\.\d+$/.test(release.tag) &&
+      /^[0-9a-f]{40}$/.test(release.commit);
+    return ok ? release : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function actionsReference(options: InitOptions): ActionsReference {
-  const repository = `${options.actionsRepo ?? PINLINE_ACTIONS_REPOSITORY}`;
+  const released = packagedRelease();
+  if (released && !options.actionsRepo && !options.actionsRef && !options.actionsSha) {
+    // A released package knows its commit: pinned to it, with the tag as the comment.
+    return {
+      kind: "remote",
+      repository: released.repository,
+      ref: released.commit,
+      comment: released.tag,
+    };
+  }
+  const repository = `${options.actionsRepo ?? released?.repository ?? PINLINE_ACTIONS_REPOSITORY}`;
   if (!/^[\w.-]+\/[\w.-]+$/.test(repository)) {
     throw new UsageError(`--actions-repo ${repository} is not OWNER/NAME`);
   }
