@@ -112,17 +112,12 @@ export function gitExample(): string {
     if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
   };
   git("init", "-q", "-b", "main");
+  // The repository's own identity: the tests' commits (promote --local, revert) need none from
+  // the machine, which may have no git identity at all.
+  git("config", "user.name", "CM Diagnostics");
+  git("config", "user.email", "releases@cm-diagnostics.example.com");
   git("add", "-A");
-  git(
-    "-c",
-    "user.name=CM Diagnostics",
-    "-c",
-    "user.email=releases@cm-diagnostics.example.com",
-    "commit",
-    "-q",
-    "-m",
-    "Import the CM Diagnostics releases",
-  );
+  git("commit", "-q", "-m", "Import the CM Diagnostics releases");
   return root;
 }
 
