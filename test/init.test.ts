@@ -5,14 +5,14 @@
  * it never overwrites a file without --force, and `init --check` (validate's workflows rule)
  * fails once the pins and the workflows disagree.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { runPinline } from "./harness/example-repo.js";
+import { repoRoot, runPinline } from "./harness/example-repo.js";
 
 const made: string[] = [];
 afterAll(() => {
@@ -218,6 +218,30 @@ describe("pinline init", () => {
     ).toContain("ACME_BILLING_DB_URL_PRODUCTION");
     for (const [index, item] of items.entries())
       expect(item.startsWith(`${index + 1}. `)).toBe(true);
+  });
+
+  // A terminal is attached through script(1), which gives the CLI a pseudo-terminal.
+  const hasScript = spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+  if (!hasScript)
+    console.warn("init prompt test skipped: script(1) from util-linux is not installed");
+  it.runIf(hasScript)("asks at a terminal for what the flags leave out", () => {
+    const root = scratch("pinline-init-tty-");
+    const cli = join(repoRoot, "dist/cli.js");
+    // product, stages (default), version, artifacts (later), approvers, deploy command (later)
+    const answers = "Acme Tty\n\n2.0.0\n\ncarol\ndave\n\n";
+    const run = spawnSync("script", ["-qec", `node ${cli} init --root ${root}`, "/dev/null"], {
+      input: answers,
+      encoding: "utf8",
+    });
+    expect(run.stdout).toContain("Product name");
+    expect(run.stdout).toContain("Who approves production");
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(root, "environments/staging.yaml"), "utf8")).toContain(
+      'version: "2.0.0"',
+    );
+    expect(
+      parse(readFileSync(join(root, "policies/production.yaml"), "utf8")).approval.approvers,
+    ).toEqual(["carol"]);
   });
 
   it("refuses bad answers with what to pass instead", () => {

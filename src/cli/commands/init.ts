@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline/promises";
+import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { packageRoot } from "../../demo/package-root.js";
@@ -111,10 +111,18 @@ function actionsReference(options: InitOptions): ActionsReference {
 
 /** Asks for what the flags did not say, when a person is at the terminal. */
 async function ask(io: Io, options: InitOptions, owner: string | undefined): Promise<InitOptions> {
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  // Lines are read from one iterator, which buffers: answers typed (or pasted) ahead are kept.
+  const prompt = createInterface({ input: process.stdin, terminal: false });
+  const lines = prompt[Symbol.asyncIterator]();
   const question = async (text: string, fallback?: string) => {
-    const answer = (await prompt.question(`${text}${fallback ? ` [${fallback}]` : ""}: `)).trim();
-    return answer || fallback;
+    io.err(`${text}${fallback ? ` [${fallback}]` : ""}: `);
+    const next = await lines.next();
+    if (next.done) {
+      throw new UsageError("the input ended before every question was answered", {
+        hint: "answer at the terminal, or pass the answers as flags with --yes (pinline init --help)",
+      });
+    }
+    return String(next.value).trim() || fallback;
   };
   try {
     const filled = { ...options };
@@ -150,12 +158,18 @@ export function initCommand(io: Io): Command {
       "scaffold a pinline repository for your product: schemas, policies, one pin per stage, keys/, CODEOWNERS, the first release and the workflows for these pins",
     )
     .option("--product <name>", 'the product, such as "Acme Billing"')
-    .option("--stages <list>", "the rollout stages in order, one environment each", "")
+    .option(
+      "--stages <list>",
+      "the rollout stages in order, one environment each (default dev,staging,production)",
+    )
     .option(
       "--production <list>",
       "the stages the production policy governs (default: prod*, else the last)",
     )
-    .option("--current-version <version>", "the version your environments run today", "")
+    .option(
+      "--current-version <version>",
+      "the version your environments run today (default 1.0.0)",
+    )
     .option(
       "--artifacts <dir>",
       "that version's files, one per component: init describes it as the first release",
@@ -184,7 +198,7 @@ export function initCommand(io: Io): Command {
       "--actions-sha <sha>",
       "pin pinline's actions to this commit, with the tag as a comment",
     )
-    .option("--default-branch <name>", "the branch promotions merge into", "")
+    .option("--default-branch <name>", "the branch promotions merge into (default main)")
     .option(
       "--database-secret-prefix <prefix>",
       "each pin's database secret is <prefix><STAGE> (default <PRODUCT>_DB_URL_)",
