@@ -13,6 +13,7 @@ import { promoteCommand } from "./commands/promote.js";
 import { releaseCommand } from "./commands/release.js";
 import { restoreCommand } from "./commands/restore.js";
 import { serveCommand } from "./commands/serve.js";
+import { setupCommand } from "./commands/setup.js";
 import { signCommand } from "./commands/sign.js";
 import { validateCommand } from "./commands/validate.js";
 import { verifyCommand } from "./commands/verify.js";
@@ -46,6 +47,7 @@ export function buildProgram(io: Io): Command {
     restoreCommand(io),
     demoCommand(io),
     initCommand(io),
+    setupCommand(io),
     feedCommand(io),
     checkCommand(io),
     serveCommand(io),

@@ -50,6 +50,7 @@ import { registerIssueRoutes } from "./github-simulator/routes-issues.js";
 import { registerPullRoutes } from "./github-simulator/routes-pulls.js";
 import { registerRepoRoutes } from "./github-simulator/routes-repo.js";
 import { registerRuleRoutes } from "./github-simulator/routes-rules.js";
+import { registerSettingsRoutes } from "./github-simulator/routes-settings.js";
 import { buildRuleset, type RulesetInput } from "./github-simulator/rules.js";
 
 export type {
@@ -217,6 +218,7 @@ export async function startGitHubSimulator(
   const router = new Router();
   registerAppRoutes(router, core);
   registerRuleRoutes(router, core);
+  registerSettingsRoutes(router, core);
   registerRepoRoutes(router, core);
   registerPullRoutes(router, core);
   registerIssueRoutes(router, core);

@@ -296,8 +296,32 @@ export interface DeploymentStatus {
   updatedAt: string;
 }
 
+/** A deployment environment and what its deployment branch policy admits. */
+export interface Environment {
+  id: number;
+  nodeId: string;
+  name: string;
+  deploymentBranchPolicy: { protected_branches: boolean; custom_branch_policies: boolean } | null;
+  branchPolicies: { id: number; nodeId: string; name: string; type: "branch" | "tag" }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A secret or a variable, by name: repository-wide (environment undefined) or an environment's. */
+export interface NamedSetting {
+  name: string;
+  environment?: string | undefined;
+  value?: string;
+  createdAt: string;
+}
+
 /** Everything the simulator remembers besides git data. Arrays are in creation order. */
 export interface SimulatorState {
+  environments: Environment[];
+  secrets: NamedSetting[];
+  variables: NamedSetting[];
+  /** GitHub Pages, once enabled. */
+  pages: { buildType: "legacy" | "workflow" } | undefined;
   users: Map<string, User>;
   teams: Team[];
   pulls: PullRequest[];
@@ -317,6 +341,10 @@ export interface SimulatorState {
 
 export function emptyState(): SimulatorState {
   return {
+    environments: [],
+    secrets: [],
+    variables: [],
+    pages: undefined,
     apps: [],
     installationTokens: [],
     activities: [],

@@ -70,6 +70,28 @@ export const APP_SCOPES: Record<string, string[]> = {
   "GET /repos/{owner}/{repo}/rulesets": ["metadata:read"],
   "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}": ["metadata:read"],
   "GET /repos/{owner}/{repo}/rules/branches/{branch}": ["metadata:read"],
+  "PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}": ["administration:write"],
+  "GET /repos/{owner}/{repo}/environments": ["actions:read", "environments:read"],
+  "GET /repos/{owner}/{repo}/environments/{environment_name}": [
+    "actions:read",
+    "environments:read",
+  ],
+  "PUT /repos/{owner}/{repo}/environments/{environment_name}": ["administration:write"],
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies": [
+    "actions:read",
+    "environments:read",
+  ],
+  "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies": [
+    "administration:write",
+  ],
+  "GET /repos/{owner}/{repo}/pages": ["pages:read"],
+  "POST /repos/{owner}/{repo}/pages": ["administration:write"],
+  "PUT /repos/{owner}/{repo}/pages": ["administration:write"],
+  "GET /repos/{owner}/{repo}/actions/secrets": ["secrets:read"],
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets": ["environments:read"],
+  "GET /repos/{owner}/{repo}/actions/variables": ["actions_variables:read"],
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables": ["environments:read"],
+  "GET /apps/{app_slug}": ["metadata:read"],
   // Any installation token may revoke itself.
   "DELETE /installation/token": ["metadata:read"],
   // The auto-merge mutations check their own permissions (graphql.ts).

@@ -40,6 +40,13 @@ export function registerAppRoutes(router: Router, core: SimulatorCore): void {
     body: { ...appJson(core, jwtApp(request)), installations_count: 1 },
   }));
 
+  // Public for any token: https://docs.github.com/en/rest/apps/apps#get-an-app
+  router.add("GET", "/apps/{app_slug}", (request) => {
+    const app = core.appBySlug(request.params.app_slug ?? "");
+    if (!app) throw new HttpError(404, errorBody("Not Found"));
+    return { status: 200, body: appJson(core, app) };
+  });
+
   router.add("GET", "/repos/{owner}/{repo}/installation", (request) => ({
     status: 200,
     body: installationJson(core, jwtApp(request)),
