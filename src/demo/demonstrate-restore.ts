@@ -4,26 +4,16 @@
  * (which restores data, not schema) — and every application table is compared with the live
  * database's: its row count, and a digest of all its rows (each row's text, sorted).
  */
-import pg from "pg";
 import { readBackupMetadata } from "../backup/backup-metadata.js";
 import { qualifiedName, readDataLayout } from "../backup/read-data-layout.js";
 import { restoreBackup } from "../backup/restore-backup.js";
 import { migrate } from "../db/run-migration.js";
 import type { DeployReport } from "../deploy/deploy-report.js";
+import { withClient } from "./embedded-postgres.js";
 
 export interface RestoreShown {
   ok: boolean;
   lines: string[];
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }
 
 interface TableContent {

@@ -346,7 +346,11 @@ export async function startEmbeddedPostgres(
   };
 }
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A client to `url` for the length of `use`, always closed. */
+export async function withClient<T>(
+  url: string,
+  use: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -356,9 +360,9 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
   }
 }
 
-/** Resolves once the server accepts a connection; retries for up to 60 s. */
-async function waitUntilAccepting(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+/** Resolves once the server accepts a connection; retries for up to `timeoutMs`. */
+export async function waitUntilAccepting(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await withClient(url, (client) => client.query("select 1"));

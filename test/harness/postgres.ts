@@ -1,12 +1,13 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import {
   freePort,
   importEmbeddedPostgres,
   isRoot,
   startEmbeddedPostgres,
+  waitUntilAccepting,
+  withClient,
   sharedTempDir as workDir,
 } from "../../src/demo/embedded-postgres.js";
 
@@ -110,30 +111,11 @@ export async function freshDatabase(
   };
 }
 
-export async function withClient<T>(
-  url: string,
-  use: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withClient };
 
-export async function waitForServer(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await withClient(url, (c) => c.query("select 1"));
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+/** Resolves once the server at `url` accepts a connection (30 s at most). */
+export function waitForServer(url: string): Promise<void> {
+  return waitUntilAccepting(url, 30_000);
 }
 
 export function systemUser(name: string): { uid: number; gid: number } {
