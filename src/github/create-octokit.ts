@@ -43,6 +43,9 @@ export function createOctokit(options: OctokitOptions): PinlineOctokit {
     // Failed requests are thrown to the caller, who knows whether a 404 is expected (a branch
     // that does not exist yet); Octokit's own per-request error lines would only be noise.
     log: { debug: () => {}, info: () => {}, warn: log, error: () => {} },
+    // Server errors are tried again; answers that say no (405 a merge the rules refuse, 409 a
+    // conflict) are not: the same request gets the same answer, 14 s of backoff later.
+    retry: { doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 451] },
     throttle: {
       onRateLimit: (retryAfter, request, _octokit, retryCount) => {
         log(
