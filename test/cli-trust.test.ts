@@ -116,9 +116,9 @@ describe("pinline sign", () => {
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain("--passphrase-env names SIGNING_PASSPHRASE, which is not set");
 
+    // What the refusals say is in test/sign-encrypted-key.test.ts, run in process.
     const wrong = sign("wrong");
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/wrong passphrase/i);
     expect(existsSync(join(root, "releases/2.5.0-nightly.20240315/release.yaml.asc"))).toBe(false);
 
     const signed = sign("correct horse battery staple");

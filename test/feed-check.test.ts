@@ -30,6 +30,7 @@ import {
   signWithExampleKeys,
 } from "./harness/example-repo.js";
 import { serveFolders } from "./harness/folder-server.js";
+import { runPinlineInProcess } from "./harness/in-process.js";
 
 const temps: string[] = [];
 function temp(prefix = "pinline-check-"): string {
@@ -127,14 +128,105 @@ describe("the update-check answer", () => {
     ).toMatchObject({ version: "2.4.0", mandatory: false });
     const stuck = answerUpdateCheck(index("stable"), "2.4.2");
     expect(stuck.updateAvailable).toBe(false);
-    expect(stuck.reason).toBe(
-      "2.4.2 is blocked, and stable offers nothing newer: roll back (pinline revert)",
-    );
+    expect(stuck.reason).toContain("the version this installation runs, 2.4.2, is blocked");
     const early = answerUpdateCheck(index("early-access"), "2.4.0", { blockedVersions: ["2.4.0"] });
     expect(early).toMatchObject({ updateAvailable: true, mandatory: true });
-    expect(early.reason).toContain("2.4.0 is blocked");
+    expect(early.reason).toContain("the version this installation runs, 2.4.0, is blocked");
+  });
+});
+
+/**
+ * Running a blocked version: the answer is read by whoever runs the installation, so it says
+ * what they can do — update now, roll back, or contact the vendor — and never what a release
+ * engineer would do in the repository (edit a policy, open a PR, pinline revert).
+ */
+describe("the update-check answer for an installation that runs a blocked version", () => {
+  const ENGINEERS_WORDS = /policies\/|pull request|\bPR\b|pinline revert|promote/i;
+
+  it("tells it to update now when an update is offered", () => {
+    const answer = answerUpdateCheck(index("stable"), "2.4.0", { blockedVersions: ["2.4.0"] });
+    expect(answer).toMatchObject({ updateAvailable: true, version: "2.4.1", mandatory: true });
+    expect(answer.reason).toBe(
+      "the version this installation runs, 2.4.0, is blocked (this installation blocks 2.4.0): update to 2.4.1 now; 2.4.1 is mandatory",
+    );
+    expect(answer.reason).not.toMatch(ENGINEERS_WORDS);
   });
 
+  it("names the vendor's entry that blocks it, a range included, and the first step of a longer path", () => {
+    const blocked: ChannelIndex = { ...index("beta"), blockedVersions: [">=2.0.0 <2.1.0"] };
+    const answer = answerUpdateCheck(blocked, "2.0.0");
+    expect(answer).toMatchObject({ updateAvailable: true, version: "2.3.0", mandatory: true });
+    expect(answer.reason).toBe(
+      "the version this installation runs, 2.0.0, is blocked (the vendor blocks >=2.0.0 <2.1.0 on beta): update to 2.3.0 now; 2.4.1 is mandatory; 2.5.0-beta.3 needs 2.3.0 first (minimumVersion)",
+    );
+  });
+
+  it("tells it to roll back to the newest release that is not blocked, or to contact the vendor, when nothing newer is offered", () => {
+    const answer = answerUpdateCheck(index("stable"), "2.4.2");
+    expect(answer).toEqual({
+      updateAvailable: false,
+      currentVersion: "2.4.2",
+      channel: "stable",
+      reason:
+        "the version this installation runs, 2.4.2, is blocked (the vendor blocks 2.4.2 on stable), and stable offers nothing newer: roll back to 2.4.1 (the newest release on stable before 2.4.2 that is not blocked), or contact the vendor",
+    });
+    expect(answer.reason).not.toMatch(ENGINEERS_WORDS);
+  });
+
+  it("says so when every newer release is blocked too", () => {
+    const answer = answerUpdateCheck(index("stable"), "2.4.1", { blockedVersions: ["2.4.1"] });
+    expect(answer.reason).toBe(
+      "the version this installation runs, 2.4.1, is blocked (this installation blocks 2.4.1), and so is every newer release on stable (2.4.2): roll back to 2.4.0 (the newest release on stable before 2.4.1 that is not blocked), or contact the vendor",
+    );
+  });
+
+  it("sends it to the vendor when there is nothing to update or roll back to", () => {
+    const answer = answerUpdateCheck(index("stable"), "2.0.0", { blockedVersions: ["<=2.4.2"] });
+    expect(answer).toMatchObject({ updateAvailable: false });
+    expect(answer.reason).toBe(
+      "the version this installation runs, 2.0.0, is blocked (this installation blocks <=2.4.2), and so is every newer release on stable (2.3.0, 2.4.0, 2.4.1, 2.4.2): contact the vendor: stable offers no release to update or roll back to",
+    );
+  });
+
+  it("says why no update reaches a newer release, then what to do", () => {
+    const lonely: ChannelIndex = {
+      channel: "stable",
+      blockedVersions: ["2.0.0"],
+      releases: [
+        { ...index("stable").releases[0], version: "1.9.0", minimumVersion: null, blocked: false },
+        {
+          ...index("stable").releases[0],
+          version: "3.0.0",
+          minimumVersion: "2.9.0",
+          blocked: false,
+        },
+      ],
+    } as ChannelIndex;
+    const answer = answerUpdateCheck(lonely, "2.0.0");
+    expect(answer).toMatchObject({ updateAvailable: false, newest: "3.0.0" });
+    expect(answer.reason).toMatch(
+      /^the version this installation runs, 2\.0\.0, is blocked \(the vendor blocks 2\.0\.0 on stable\), and no update reaches a newer release \(no upgrade path from 2\.0\.0 to 3\.0\.0: .*\): roll back to 1\.9\.0 \(the newest release on stable before 2\.0\.0 that is not blocked\), or contact the vendor$/,
+    );
+  });
+
+  it("is what pinline check prints", async () => {
+    const run = await runPinlineInProcess([
+      "check",
+      "--channel",
+      "stable",
+      "--current",
+      "2.4.2",
+      "--root",
+      repo,
+    ]);
+    expect(run.stdout.split("\n")[0]).toBe(
+      "stable, running 2.4.2: no update (the version this installation runs, 2.4.2, is blocked (the vendor blocks 2.4.2 on stable), and stable offers nothing newer: roll back to 2.4.1 (the newest release on stable before 2.4.2 that is not blocked), or contact the vendor)",
+    );
+    expect(run.code).toBe(0);
+  });
+});
+
+describe("the update-check answer, channels", () => {
   it("offers a custom channel only its listed versions, and says up to date at the newest", () => {
     expect(index("custom:acme").releases.map((r) => r.version)).toEqual(["2.4.1"]);
     expect(answerUpdateCheck(index("custom:acme"), "2.3.0").version).toBe("2.4.1");

@@ -87,6 +87,15 @@ describe("GET /api/v1/updates/check", () => {
       },
     },
     {
+      name: "tells an installation that runs the blocked 2.4.2 to roll back or contact the vendor",
+      headers: { "X-Current-Version": "2.4.2", "X-Channel": "stable" },
+      answer: {
+        updateAvailable: false,
+        reason:
+          "the version this installation runs, 2.4.2, is blocked (the vendor blocks 2.4.2 on stable), and stable offers nothing newer: roll back to 2.4.1 (the newest release on stable before 2.4.2 that is not blocked), or contact the vendor",
+      },
+    },
+    {
       name: "defaults to the stable channel",
       headers: { "X-Current-Version": "2.3.0" },
       answer: { updateAvailable: true, version: "2.4.1", channel: "stable" },

@@ -22,6 +22,11 @@ async function run(): Promise<void> {
     releaseDir: resolve(root, core.getInput("release", { required: true })),
     armoredPrivateKey,
     ...(passphrase ? { passphrase } : {}),
+    keySource: {
+      key: "the private-key input",
+      howToGivePassphrase: "set the passphrase input to a secret that holds its passphrase",
+      passphrase: "the passphrase input",
+    },
   });
   core.setOutput("signature-file", signed.file);
   core.setOutput("signatures", signed.signatures);

@@ -3,7 +3,8 @@
  * next version an installation running `current` should install. Blocked versions are never
  * offered; when the newest release cannot be reached directly (its minimumVersion), the answer
  * is the first step of the path; a mandatory release anywhere up to the newest makes the answer
- * mandatory, and so does running a blocked version.
+ * mandatory, and so does running a blocked version. The reasons are read by whoever runs the
+ * installation: a blocked running version is told to update, or to roll back or ask the vendor.
  */
 import { entryMayBlock } from "../core/blocked-versions.js";
 import { PinlineError } from "../core/errors.js";
@@ -50,19 +51,35 @@ export function answerUpdateCheck(
     release.blocked || extra.some((entry) => entryMayBlock(entry, release.version));
   const base = { currentVersion, channel: index.channel };
 
-  const runningBlocked = [...extra, ...index.blockedVersions].some((entry) =>
-    entryMayBlock(entry, currentVersion),
-  );
+  const runningBlocked = blockOfRunning(index, extra, currentVersion);
   const newer = index.releases.filter((r) => compareVersions(r.version, currentVersion) > 0);
   const candidates = newer.filter((r) => !isBlocked(r));
   const newest = candidates.sort((a, b) => compareVersions(b.version, a.version))[0];
+  /** For an installation stuck on a blocked version: what its operator can do. */
+  const stuck = (blocked: string, why: string) => {
+    const older = index.releases
+      .filter((r) => compareVersions(r.version, currentVersion) < 0 && !isBlocked(r))
+      .sort((a, b) => compareVersions(b.version, a.version))[0];
+    const advice = older
+      ? `roll back to ${older.version} (the newest release on ${index.channel} before ${currentVersion} that is not blocked), or contact the vendor`
+      : `contact the vendor: ${index.channel} offers no release to update or roll back to`;
+    return `${blocked}, and ${why}: ${advice}`;
+  };
   if (!newest) {
-    const reason =
-      newer.length > 0
-        ? `every newer release on ${index.channel} is blocked (${newer.map((r) => r.version).join(", ")})`
-        : runningBlocked
-          ? `${currentVersion} is blocked, and ${index.channel} offers nothing newer: roll back (pinline revert)`
-          : `${currentVersion} is up to date on ${index.channel}`;
+    const list = newer
+      .map((r) => r.version)
+      .sort(compareVersions)
+      .join(", ");
+    const reason = runningBlocked
+      ? stuck(
+          runningBlocked,
+          newer.length > 0
+            ? `so is every newer release on ${index.channel} (${list})`
+            : `${index.channel} offers nothing newer`,
+        )
+      : newer.length > 0
+        ? `every newer release on ${index.channel} is blocked (${list})`
+        : `${currentVersion} is up to date on ${index.channel}`;
     return { updateAvailable: false, ...base, reason };
   }
 
@@ -78,12 +95,15 @@ export function answerUpdateCheck(
     });
   } catch (error) {
     if (!(error instanceof PinlineError)) throw error;
-    return { updateAvailable: false, ...base, newest: newest.version, reason: error.message };
+    const reason = runningBlocked
+      ? stuck(runningBlocked, `no update reaches a newer release (${error.message})`)
+      : error.message;
+    return { updateAvailable: false, ...base, newest: newest.version, reason };
   }
   const next = candidates.find((r) => r.version === path[0]) ?? newest;
   const mandatoryRelease = candidates.find((r) => r.mandatory);
   const reasons = [
-    ...(runningBlocked ? [`${currentVersion} is blocked`] : []),
+    ...(runningBlocked ? [`${runningBlocked}: update to ${next.version} now`] : []),
     ...(mandatoryRelease ? [`${mandatoryRelease.version} is mandatory`] : []),
     ...(path.length > 1
       ? [`${newest.version} needs ${path.slice(0, -1).join(" then ")} first (minimumVersion)`]
@@ -92,7 +112,7 @@ export function answerUpdateCheck(
   return {
     updateAvailable: true,
     version: next.version,
-    mandatory: runningBlocked || mandatoryRelease !== undefined,
+    mandatory: runningBlocked !== undefined || mandatoryRelease !== undefined,
     releaseNotes: next.releaseNotes,
     downloadUrl: next.downloadUrl,
     signature: `sha256:${next.manifest.sha256}`,
@@ -101,4 +121,26 @@ export function answerUpdateCheck(
     path,
     ...(reasons.length > 0 ? { reason: reasons.join("; ") } : {}),
   };
+}
+
+/**
+ * "the version this installation runs, 2.4.2, is blocked (the vendor blocks 2.4.2 on stable)",
+ * naming the entry that blocks it and whose list it is on (the installation's own --blocked
+ * entries first); undefined when the running version is not blocked. Addressed to whoever
+ * runs the installation, not to the release engineers.
+ */
+function blockOfRunning(
+  index: ChannelIndex,
+  extra: readonly string[],
+  currentVersion: string,
+): string | undefined {
+  const own = extra.find((entry) => entryMayBlock(entry, currentVersion));
+  const vendor = index.blockedVersions.find((entry) => entryMayBlock(entry, currentVersion));
+  const why =
+    own !== undefined
+      ? `this installation blocks ${own}`
+      : vendor !== undefined
+        ? `the vendor blocks ${vendor} on ${index.channel}`
+        : undefined;
+  return why && `the version this installation runs, ${currentVersion}, is blocked (${why})`;
 }

@@ -13,7 +13,7 @@
 import picomatch from "picomatch";
 import { PinlineError } from "../core/errors.js";
 import { type ConfigurationChange, evaluateConfiguration } from "../core/gates/configuration.js";
-import type { GateStatus, GateVerdict } from "../core/gates/gate-input.js";
+import type { GateInput, GateStatus, GateVerdict } from "../core/gates/gate-input.js";
 import { clearsAt, evaluateGate, overallStatus, worstStatus } from "../core/gates/registry.js";
 import type { Forge, PullRequestInfo } from "../github/forge.js";
 import {
@@ -113,7 +113,11 @@ export async function evaluateChange(
   pull?: PullRequestInfo,
   retry: readonly string[] = [],
 ): Promise<PinEvaluation> {
-  const input = await facts.collect(change, pull, retry);
+  return judgeChange(change, await facts.collect(change, pull, retry));
+}
+
+/** Every rule's verdict on one pin change, from the facts already collected for it. */
+export function judgeChange(change: PinChange, input: GateInput): PinEvaluation {
   const verdicts = evaluateGate(input);
   return {
     environment: change.environment,

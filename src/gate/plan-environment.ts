@@ -6,10 +6,15 @@
  */
 import { UsageError } from "../core/errors.js";
 import { DEFAULT_CHANNEL } from "../core/gates/channel.js";
-import { planUpgrade, type UpgradeCandidate } from "../core/plan-upgrade.js";
+import {
+  describeUpgradePath,
+  findUpgradePath,
+  judgeUpgradePath,
+  versionsToInstall,
+} from "../core/gates/upgrade-path.js";
 import { heldVersions } from "../core/revert-hold.js";
-import { eligibleUpdates, selectUpdate } from "../core/select-update.js";
-import { compareVersions, tryParseVersion } from "../core/version.js";
+import { selectUpdate } from "../core/select-update.js";
+import { tryParseVersion } from "../core/version.js";
 import type { Forge } from "../github/forge.js";
 import type { GateReport, PinEvaluation } from "../notify/gate-summary.js";
 import { promotionBranch } from "../promote/promotion-branch.js";
@@ -17,17 +22,29 @@ import { buildCatalog, policiesOf, releaseManifests, requirePin } from "../repo/
 import { loadTree } from "../repo/load-tree.js";
 import { requireSoundGovernance } from "../repo/require-sound-governance.js";
 import { GateFacts } from "./collect-gate-input.js";
-import { evaluateChange, reportFor } from "./evaluate-pull-request.js";
+import { judgeChange, reportFor } from "./evaluate-pull-request.js";
 
 export interface PlanResult {
   environment: string;
   from: string;
-  /** Undefined when the environment already runs the newest eligible release. */
+  /** Undefined when nothing newer can be proposed (`upToDate` says why). */
   to: string | undefined;
-  /** Versions to install in order (ending with `to`); undefined when there is no path. */
+  /** Versions to install in order (ending with `to`); [] when it stays; undefined when there is no path. */
   path: string[] | undefined;
-  /** Why there is no upgrade path (a downgrade, an ineligible or unreachable version). */
+  /** Why there is no upgrade path (a downgrade, a release that does not exist, an unreachable one). */
   pathProblem?: string | undefined;
+  /**
+   * The "upgrade path:" line: written from the same decision as the gate's "upgrade path" row
+   * (core/gates/upgrade-path.ts), so the two agree.
+   */
+  pathSummary?: string | undefined;
+  /**
+   * Without --to: the newest release the environment may receive, when `to` is only the first
+   * step towards it, and the whole way there.
+   */
+  newest?: { version: string; path: string[] } | undefined;
+  /** Without --to, when there is nothing to plan: why. */
+  upToDate?: string | undefined;
   evaluation: PinEvaluation | undefined;
   report: GateReport | undefined;
   /** The promotion PR whose reviews were read, when there is one. */
@@ -35,18 +52,32 @@ export interface PlanResult {
   online: boolean;
 }
 
-/** The versions to install from `from` to `to`; [] when already there; a problem when none. */
-function findPath(
-  from: string,
-  to: string,
-  releases: UpgradeCandidate[],
-): { path: string[] | undefined; pathProblem?: string } {
-  if (compareVersions(to, from) === 0) return { path: [] };
-  try {
-    return { path: planUpgrade({ from, to, releases }) };
-  } catch (error) {
-    return { path: undefined, pathProblem: error instanceof Error ? error.message : String(error) };
+/**
+ * Without --to: what the update-check bot would propose (the newest eligible release, or the
+ * first step towards it), or why nothing is.
+ */
+function proposal(
+  environment: string,
+  current: string,
+  choice: ReturnType<typeof selectUpdate>,
+  held: readonly string[],
+): { to?: string; newest?: PlanResult["newest"]; upToDate?: string } {
+  const heldNote =
+    held.length > 0 ? ` (held after a revert here, never proposed again: ${held.join(", ")})` : "";
+  if (!choice) {
+    return { upToDate: `${environment} runs ${current}: nothing newer is eligible${heldNote}` };
   }
+  if ("unreachable" in choice) {
+    return {
+      upToDate: `${environment} runs ${current}: no newer release is reachable: ${choice.unreachable}${heldNote}`,
+    };
+  }
+  return {
+    to: choice.next,
+    ...(choice.path.length > 1
+      ? { newest: { version: choice.newest, path: [current, ...choice.path] } }
+      : {}),
+  };
 }
 
 export async function planEnvironment(input: {
@@ -69,11 +100,16 @@ export async function planEnvironment(input: {
   const held = heldVersions((await facts.pinHistory()).get(input.environment) ?? []).map(
     (record) => record.version,
   );
-  let to = input.to;
-  if (to === undefined) {
-    const choice = selectUpdate({ current: before.version, channel, policies, releases, held });
-    if (choice && "next" in choice) to = choice.newest;
-  }
+  const proposed =
+    input.to === undefined
+      ? proposal(
+          input.environment,
+          before.version,
+          selectUpdate({ current: before.version, channel, policies, releases, held }),
+          held,
+        )
+      : { to: input.to };
+  const to = proposed.to;
   const online = input.forge !== undefined;
   if (to === undefined) {
     return {
@@ -81,6 +117,7 @@ export async function planEnvironment(input: {
       from: before.version,
       to,
       path: [],
+      upToDate: proposed.upToDate,
       evaluation: undefined,
       report: undefined,
       online,
@@ -89,26 +126,31 @@ export async function planEnvironment(input: {
   if (!tryParseVersion(to)) {
     throw new UsageError(`"${to}" is not a version`, { hint: 'pass --to such as "2.4.1"' });
   }
-  const { path, pathProblem } = findPath(
-    before.version,
-    to,
-    eligibleUpdates({ channel, policies, releases }),
-  );
   const pull = input.forge
     ? (await input.forge.listOpenPullRequests({ head: promotionBranch(input.environment) }))[0]
     : undefined;
-  const evaluation = await evaluateChange(
-    facts,
-    { environment: input.environment, file, before, after: { ...before, version: to } },
-    pull,
-    input.retry ? [to] : [],
-  );
+  const change = {
+    environment: input.environment,
+    file,
+    before,
+    after: { ...before, version: to },
+  };
+  const gateInput = await facts.collect(change, pull, input.retry ? [to] : []);
+  const evaluation = judgeChange(change, gateInput);
+  // The header's path and the gate's "upgrade path" row, from one decision.
+  const upgrade = findUpgradePath(gateInput);
+  const path = versionsToInstall(upgrade, to);
+  const towards = proposed.newest
+    ? `, the first step towards ${proposed.newest.version} (${proposed.newest.path.join(" → ")})`
+    : "";
   return {
     environment: input.environment,
     from: before.version,
     to,
     path,
-    pathProblem,
+    pathProblem: path === undefined ? judgeUpgradePath(gateInput, upgrade).reason : undefined,
+    pathSummary: `${describeUpgradePath(gateInput, upgrade)}${towards}`,
+    newest: proposed.newest,
     evaluation,
     report: reportFor(tree, [evaluation], []),
     pullRequest: pull?.number,

@@ -152,6 +152,12 @@ async function signFirstRelease(
     releaseDir: join(root, "releases", version),
     armoredPrivateKey,
     ...(passphrase !== undefined ? { passphrase } : {}),
+    keySource: {
+      key: keyFile,
+      howToGivePassphrase:
+        "pass --passphrase-env VAR naming an environment variable that holds its passphrase",
+      passphrase: "the passphrase given with --passphrase-env",
+    },
   });
   return { key: added, signature: signed.file };
 }

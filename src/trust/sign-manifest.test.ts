@@ -1,6 +1,6 @@
 import * as openpgp from "openpgp";
 import { beforeAll, describe, expect, it } from "vitest";
-import { InvalidValueError, RefusedError } from "../core/errors.js";
+import { InvalidValueError, RefusedError, UsageError } from "../core/errors.js";
 import { signBytes } from "./sign-manifest.js";
 
 const { enums } = openpgp;
@@ -31,7 +31,7 @@ beforeAll(async () => {
 
 async function expectError(
   attempt: Promise<unknown>,
-  type: typeof InvalidValueError | typeof RefusedError,
+  type: typeof InvalidValueError | typeof RefusedError | typeof UsageError,
   message: string | RegExp,
 ): Promise<void> {
   await expect(attempt).rejects.toBeInstanceOf(type);
@@ -78,18 +78,41 @@ describe("signBytes", () => {
 
   it("asks for the passphrase of an encrypted key, refuses a wrong one, signs with the right one", async () => {
     const input = { bytes: BYTES, armoredPrivateKey: encrypted.privateKey, now: NOW };
+    const fingerprint = (await openpgp.readKey({ armoredKey: encrypted.publicKey }))
+      .getFingerprint()
+      .toUpperCase();
+    const key = `the key ${fingerprint} (alice <alice@example.org>)`;
+    await expectError(signBytes(input), UsageError, `${key} is encrypted: pass its passphrase`);
+    await expectError(
+      signBytes({ ...input, passphrase: "wrong" }),
+      InvalidValueError,
+      `the passphrase does not unlock ${key}`,
+    );
+    await expect(signBytes({ ...input, passphrase: "correct horse" })).resolves.toMatch(
+      /^-----BEGIN PGP SIGNATURE-----/,
+    );
+  });
+
+  it("names where the key and the passphrase came from, in the caller's words", async () => {
+    const input = {
+      bytes: BYTES,
+      armoredPrivateKey: encrypted.privateKey,
+      keySource: {
+        key: "alice.private.asc",
+        howToGivePassphrase: "pass --passphrase-env VAR",
+        passphrase: "the passphrase in $ALICE",
+      },
+      now: NOW,
+    };
     await expectError(
       signBytes(input),
-      InvalidValueError,
-      "the private key is encrypted: pass its passphrase",
+      UsageError,
+      /^the key [0-9A-F]{40} \(alice <alice@example\.org>\) in alice\.private\.asc is encrypted: pass --passphrase-env VAR$/,
     );
     await expectError(
       signBytes({ ...input, passphrase: "wrong" }),
       InvalidValueError,
-      "wrong passphrase for the private key",
-    );
-    await expect(signBytes({ ...input, passphrase: "correct horse" })).resolves.toMatch(
-      /^-----BEGIN PGP SIGNATURE-----/,
+      /^the passphrase in \$ALICE does not unlock the key [0-9A-F]{40} \(alice <alice@example\.org>\) in alice\.private\.asc$/,
     );
   });
 

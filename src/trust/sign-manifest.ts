@@ -4,9 +4,29 @@
  * collect their signatures in one armored block, oldest first.
  */
 import * as openpgp from "openpgp";
-import { InvalidValueError, RefusedError } from "../core/errors.js";
-import { checkSignerKey, hexId, TRUST_CONFIG } from "./key-policy.js";
+import { InvalidValueError, RefusedError, UsageError } from "../core/errors.js";
+import { checkSignerKey, TRUST_CONFIG } from "./key-policy.js";
 import { readDetachedSignature } from "./verify-manifest.js";
+
+/**
+ * Where the signing key and its passphrase come from, in the words of the entry point that read
+ * them, so that an encrypted key's messages say what to pass there.
+ */
+export interface KeySource {
+  /** Where the key was read: "signer.private.asc", "the private-key input". */
+  key: string;
+  /** What to do to give a passphrase: "pass --passphrase-env VAR naming …". */
+  howToGivePassphrase: string;
+  /** The passphrase that was given: "the passphrase in $SIGNING_PASSPHRASE", "the passphrase input". */
+  passphrase: string;
+}
+
+/** For a caller that does not say where the key came from. */
+const UNNAMED_SOURCE: KeySource = {
+  key: "",
+  howToGivePassphrase: "pass its passphrase",
+  passphrase: "the passphrase",
+};
 
 /**
  * Signs `bytes` with the private key and returns an ASCII-armored detached signature; with
@@ -17,11 +37,16 @@ export async function signBytes(input: {
   bytes: Uint8Array;
   armoredPrivateKey: string;
   passphrase?: string;
+  keySource?: KeySource;
   existingSignature?: string;
   now?: Date;
 }): Promise<string> {
   const { bytes, existingSignature, now = new Date() } = input;
-  const privateKey = await unlockKey(input.armoredPrivateKey, input.passphrase);
+  const privateKey = await unlockKey(
+    input.armoredPrivateKey,
+    input.passphrase,
+    input.keySource ?? UNNAMED_SOURCE,
+  );
   const fingerprint = privateKey.getFingerprint().toUpperCase();
   const problem = await checkSignerKey(privateKey.toPublic(), now);
   if (problem) {
@@ -69,6 +94,7 @@ async function readExisting(armored: string): Promise<openpgp.SignaturePacket[]>
 async function unlockKey(
   armored: string,
   passphrase: string | undefined,
+  source: KeySource,
 ): Promise<openpgp.PrivateKey> {
   let key: openpgp.PrivateKey;
   try {
@@ -86,20 +112,25 @@ async function unlockKey(
     );
   }
   if (key.isDecrypted()) return key;
+  const which = `the key ${nameKey(key)}${source.key ? ` in ${source.key}` : ""}`;
   if (passphrase === undefined) {
-    throw new InvalidValueError("the private key is encrypted: pass its passphrase", {
-      hint: `key ${hexId(key.getKeyID())}`,
-    });
+    throw new UsageError(`${which} is encrypted: ${source.howToGivePassphrase}`);
   }
   try {
     return await openpgp.decryptKey({ privateKey: key, passphrase, config: TRUST_CONFIG });
   } catch (error) {
     const message = (error as Error).message;
     if (/Incorrect key passphrase/.test(message)) {
-      throw new InvalidValueError("wrong passphrase for the private key", { cause: error });
+      throw new InvalidValueError(`${source.passphrase} does not unlock ${which}`, {
+        cause: error,
+      });
     }
-    throw new InvalidValueError(`the private key cannot be decrypted: ${message}`, {
-      cause: error,
-    });
+    throw new InvalidValueError(`${which} cannot be decrypted: ${message}`, { cause: error });
   }
+}
+
+/** "FINGERPRINT (first user id)", as `pinline keys list` shows a key. */
+function nameKey(key: openpgp.PrivateKey): string {
+  const userId = key.getUserIDs()[0];
+  return `${key.getFingerprint().toUpperCase()}${userId ? ` (${userId})` : ""}`;
 }

@@ -5,7 +5,7 @@ import { UsageError } from "../core/errors.js";
 import { RELEASE_FILE, SIGNATURE_FILE } from "../repo/layout.js";
 import { checkSignerKey } from "./key-policy.js";
 import { loadKeyring } from "./keyring.js";
-import { signBytes } from "./sign-manifest.js";
+import { type KeySource, signBytes } from "./sign-manifest.js";
 
 export interface SignedRelease {
   /** The signature file, relative to the repository root. */
@@ -33,6 +33,8 @@ export async function signRelease(input: {
   releaseDir: string;
   armoredPrivateKey: string;
   passphrase?: string;
+  /** Where the key and its passphrase come from, for the messages about an encrypted key. */
+  keySource?: KeySource;
   now?: Date;
 }): Promise<SignedRelease> {
   const dir = resolve(input.releaseDir);
@@ -48,6 +50,7 @@ export async function signRelease(input: {
     bytes: readFileSync(manifest),
     armoredPrivateKey: input.armoredPrivateKey,
     ...(input.passphrase !== undefined ? { passphrase: input.passphrase } : {}),
+    ...(input.keySource ? { keySource: input.keySource } : {}),
     ...(existing !== undefined ? { existingSignature: existing } : {}),
     ...(input.now ? { now: input.now } : {}),
   });

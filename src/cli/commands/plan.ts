@@ -10,7 +10,7 @@ export function planCommand(io: Io): Command {
     .argument("<environment>", "the environment, such as production-canary")
     .option(
       "--to <version>",
-      "the version to move to (default: the newest its channel and policy allow)",
+      "the version to move to (default: what the update check would propose: the newest its channel and policy allow, or the first step towards it)",
     )
     .option(
       "--retry",
@@ -53,7 +53,7 @@ export function planCommand(io: Io): Command {
           return;
         }
         if (!result.to || !result.evaluation) {
-          io.out(`${environment} runs ${result.from}: nothing newer is eligible\n`);
+          io.out(`${result.upToDate ?? `${environment} runs ${result.from}: nothing to plan`}\n`);
           return;
         }
         if (options.markdown && result.report) {
@@ -61,15 +61,10 @@ export function planCommand(io: Io): Command {
           io.out(`${renderGateSummary(result.report)}\n`);
           return;
         }
-        const path = result.path
-          ? result.path.length === 0
-            ? `none needed: ${environment} already runs ${result.from}`
-            : [result.from, ...result.path].join(" → ")
-          : `none: ${result.pathProblem ?? "unknown"}`;
         io.out(
           `plan ${environment}: ${result.from} → ${result.to} (stage ${result.evaluation.stage})\n`,
         );
-        io.out(`upgrade path: ${path}\n`);
+        io.out(`upgrade path: ${result.pathSummary}\n`);
         io.out(
           result.online
             ? `read from GitHub: deployments, check runs${result.pullRequest ? `, reviews of PR #${result.pullRequest}` : " (no open promotion PR)"}\n\n`

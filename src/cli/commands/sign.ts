@@ -20,7 +20,7 @@ export function signCommand(io: Io): Command {
       ) => {
         const root = resolveRoot(options);
         const armoredPrivateKey = readKeyFile(options.key);
-        const passphrase = readPassphrase(options.passphraseEnv);
+        const passphrase = readPassphrase(options.passphraseEnv, options.key);
         // Loaded on use: OpenPGP is most of the bundle, and `pinline validate` needs none of it.
         const { signRelease } = await import("../../trust/sign-release.js");
         const signed = await signRelease({
@@ -28,6 +28,12 @@ export function signCommand(io: Io): Command {
           releaseDir,
           armoredPrivateKey,
           ...(passphrase !== undefined ? { passphrase } : {}),
+          keySource: {
+            key: options.key,
+            howToGivePassphrase:
+              "pass --passphrase-env VAR naming an environment variable that holds its passphrase",
+            passphrase: `the passphrase in $${options.passphraseEnv ?? "VAR"}`,
+          },
         });
         for (const warning of signed.warnings) io.err(`pinline: warning: ${warning}\n`);
         if (options.json) io.out(`${JSON.stringify({ ok: true, ...signed }, null, 2)}\n`);
@@ -45,11 +51,13 @@ function readKeyFile(path: string): string {
 }
 
 /** The passphrase comes from the environment, never from the command line (shell history). */
-function readPassphrase(variable: string | undefined): string | undefined {
+function readPassphrase(variable: string | undefined, keyFile: string): string | undefined {
   if (variable === undefined) return undefined;
   const value = process.env[variable];
   if (value === undefined) {
-    throw new UsageError(`--passphrase-env names ${variable}, which is not set`);
+    throw new UsageError(`--passphrase-env names ${variable}, which is not set`, {
+      hint: `set ${variable} to the passphrase of the key in ${keyFile}, or leave out --passphrase-env for a key without one`,
+    });
   }
   return value;
 }

@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{b as a,c as b}from"./chunk-JSSFGTGE.js";import"./chunk-CAECGJYQ.js";import"./chunk-JOQYKAAC.js";import"./chunk-55EUGLV4.js";import"./chunk-LGVB63VI.js";import"./chunk-JZJPMMRQ.js";import"./chunk-B2ECCIZF.js";import"./chunk-VKRYQDGK.js";import"./chunk-CN7KX5G3.js";import"./chunk-2IBSQXBI.js";import"./chunk-KODGCX4Y.js";import"./chunk-JO5CIMDX.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-JS3PDIDJ.js";import"./chunk-J4HODBQU.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{b as openPromotion,a as preparePromotion};

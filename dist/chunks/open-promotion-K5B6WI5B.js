@@ -1,0 +1,3 @@
+import { createRequire as __pinlineCreateRequire } from "node:module";
+const require = __pinlineCreateRequire(import.meta.url);
+import{b as a,c as b}from"./chunk-775FUQEI.js";import"./chunk-CAECGJYQ.js";import"./chunk-JOQYKAAC.js";import"./chunk-55EUGLV4.js";import"./chunk-LGVB63VI.js";import"./chunk-JZJPMMRQ.js";import"./chunk-KGNGRUNR.js";import"./chunk-VKRYQDGK.js";import"./chunk-CN7KX5G3.js";import"./chunk-KUSIWPXH.js";import"./chunk-KODGCX4Y.js";import"./chunk-JO5CIMDX.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-JS3PDIDJ.js";import"./chunk-J4HODBQU.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{b as openPromotion,a as preparePromotion};

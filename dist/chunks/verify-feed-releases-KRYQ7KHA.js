@@ -1,0 +1,3 @@
+import { createRequire as __pinlineCreateRequire } from "node:module";
+const require = __pinlineCreateRequire(import.meta.url);
+import{a,b}from"./chunk-64TXLOMU.js";import"./chunk-3AHRPK37.js";import"./chunk-5C2KCHEU.js";import"./chunk-OJDPAKJW.js";import"./chunk-EW2YM2E2.js";import"./chunk-KHLZYCHI.js";import"./chunk-UVKBB2SI.js";import"./chunk-KGNGRUNR.js";import"./chunk-CN7KX5G3.js";import"./chunk-KUSIWPXH.js";import"./chunk-KODGCX4Y.js";import"./chunk-JO5CIMDX.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-JS3PDIDJ.js";import"./chunk-J4HODBQU.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{b as describeUnverified,a as verifyFeedReleases};

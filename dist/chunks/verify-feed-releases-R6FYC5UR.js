@@ -1,3 +1,0 @@
-import { createRequire as __pinlineCreateRequire } from "node:module";
-const require = __pinlineCreateRequire(import.meta.url);
-import{a,b}from"./chunk-P3U4W3TH.js";import"./chunk-3L3PEGPY.js";import"./chunk-5C2KCHEU.js";import"./chunk-OJDPAKJW.js";import"./chunk-EW2YM2E2.js";import"./chunk-KHLZYCHI.js";import"./chunk-UVKBB2SI.js";import"./chunk-B2ECCIZF.js";import"./chunk-CN7KX5G3.js";import"./chunk-2IBSQXBI.js";import"./chunk-KODGCX4Y.js";import"./chunk-JO5CIMDX.js";import"./chunk-3TB4G545.js";import"./chunk-N2VVE7FJ.js";import"./chunk-3HTT3GWD.js";import"./chunk-JS3PDIDJ.js";import"./chunk-J4HODBQU.js";import"./chunk-6HQHL5FA.js";import"./chunk-ORY6ZGEG.js";export{b as describeUnverified,a as verifyFeedReleases};
