@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import Handlebars from "handlebars";
-import { parseDocument } from "yaml";
+import { isMap, isScalar, parseDocument } from "yaml";
 import { RefusedError, UsageError } from "../core/errors.js";
 import type { EnvironmentPin } from "../core/schema-types.js";
 import { tryParseVersion } from "../core/version.js";
@@ -288,25 +288,20 @@ export function writeScaffold(
  */
 export function publishComponents(releaseFile: string, template: string, version: string): void {
   const document = parseDocument(readFileSync(releaseFile, "utf8"));
-  const components = document.get("components") as { items?: { key: unknown; value: unknown }[] };
-  for (const item of components?.items ?? []) {
-    const component = String((item.key as { value?: unknown })?.value ?? item.key);
-    const node = item.value as {
-      get(key: string): unknown;
-      set(key: string, value: unknown): void;
-      commentBefore?: string | null;
-      items?: { key: { commentBefore?: string | null; value?: unknown } }[];
-    };
-    const file = String(node.get("artifact") ?? "");
-    node.set(
-      "artifact",
+  const components = document.get("components");
+  for (const pair of isMap(components) ? components.items : []) {
+    const name = String(isScalar(pair.key) ? pair.key.value : pair.key);
+    const file = String(document.getIn(["components", name, "artifact"]) ?? "");
+    document.setIn(
+      ["components", name, "artifact"],
       template
-        .replaceAll("{component}", component)
+        .replaceAll("{component}", name)
         .replaceAll("{file}", file)
         .replaceAll("{version}", version),
     );
-    for (const pair of node.items ?? []) {
-      if (pair.key?.value === "artifact") pair.key.commentBefore = null;
+    // The scaffold's "TODO: replace the local file name" is done.
+    for (const item of isMap(pair.value) ? pair.value.items : []) {
+      if (isScalar(item.key) && item.key.value === "artifact") item.key.commentBefore = undefined;
     }
   }
   const temporary = `${releaseFile}.pinline-${process.pid}`;
