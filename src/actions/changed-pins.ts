@@ -1,6 +1,6 @@
 import * as core from "@actions/core";
-import { PinlineError } from "../core/errors.js";
 import { changedPins } from "../deploy/changed-pins.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { actionRoot, readEvent } from "./shared/github-context.js";
 
 /** actions/changed-pins: the environments a push changed, as a JSON list for a matrix. */
@@ -14,5 +14,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import * as core from "@actions/core";
-import { PinlineError } from "../core/errors.js";
 import type { EnvironmentPin } from "../core/schema-types.js";
 import { deployEnvironment } from "../deploy/deploy-environment.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { renderDeploySummary } from "../notify/deploy-summary.js";
 import { buildCatalog } from "../repo/catalog.js";
 import { loadTree } from "../repo/load-tree.js";
@@ -58,5 +58,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

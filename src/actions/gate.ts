@@ -1,8 +1,8 @@
 import * as core from "@actions/core";
-import { PinlineError } from "../core/errors.js";
 import { worstStatus } from "../core/gates/registry.js";
 import { type GateRun, gatePullRequest } from "../gate/evaluate-pull-request.js";
 import { selectPullRequests } from "../gate/select-pull-requests.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { renderGateSummary } from "../notify/gate-summary.js";
 import { actionForge, actionRoot, readEvent, runUrl } from "./shared/github-context.js";
 
@@ -64,5 +64,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

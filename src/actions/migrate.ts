@@ -1,6 +1,7 @@
 import * as core from "@actions/core";
-import { PinlineError, UsageError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
 import { EMPTY_DATABASE, migrate } from "../db/run-migration.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { renderMigrationSummary } from "../notify/migration-summary.js";
 import { resolveDatabaseUrl } from "../repo/database-url.js";
 import { actionRoot } from "./shared/workspace.js";
@@ -58,5 +59,5 @@ function safePassword(url: string): string | undefined {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import * as core from "@actions/core";
 import { PinlineError, UsageError } from "../core/errors.js";
 import { describeUnverified } from "../feed/verify-feed-releases.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { renderPublishSummary, tooLittleLeft } from "../notify/publish-summary.js";
 import { describeFeed } from "../publish/describe-feed.js";
 import { feedKeysFromEnvironment } from "../publish/feed-keys-from-environment.js";
@@ -69,5 +70,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import * as core from "@actions/core";
-import { PinlineError } from "../core/errors.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { signRelease } from "../trust/sign-release.js";
 import { actionRoot, maskLines } from "./shared/workspace.js";
 
@@ -51,5 +51,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

@@ -1,5 +1,5 @@
 import * as core from "@actions/core";
-import { PinlineError } from "../core/errors.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { runUpdateCheck } from "../promote/update-check.js";
 import { actionForge, actionRoot } from "./shared/github-context.js";
 
@@ -46,5 +46,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
 import * as core from "@actions/core";
-import { PinlineError } from "../core/errors.js";
+import { describeFailure } from "../github/describe-github-error.js";
 import { renderValidationSummary } from "../notify/validation-summary.js";
 import { validateTree } from "../repo/validate-tree.js";
 import { actionRoot, actionWorkspace } from "./shared/workspace.js";
@@ -48,5 +48,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  core.setFailed(error instanceof PinlineError ? error.describe() : String(error));
+  core.setFailed(describeFailure(error) ?? String(error));
 });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeOf, PinlineError } from "../core/errors.js";
+import { describeGitHubError } from "../github/describe-github-error.js";
 import { checkCommand } from "./commands/check.js";
 import { demoCommand } from "./commands/demo.js";
 import { deployCommand, revertCommand } from "./commands/deploy.js";
@@ -79,9 +80,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       // Help and --version exit 0; anything else commander refuses is a usage error.
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof PinlineError) {
-      io.err(`pinline: error: ${error.describe()}\n`);
-      return exitCodeOf(error);
+    // pinline's own refusals, and GitHub's or the network's that reached the top unhandled.
+    const known = error instanceof PinlineError ? error : describeGitHubError(error);
+    if (known) {
+      io.err(`pinline: error: ${known.describe()}\n`);
+      return exitCodeOf(known);
     }
     io.err(
       `pinline: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -20,17 +20,49 @@ export function parseRepository(text: string): RepositoryRef {
   return { owner: match[1] as string, repo: match[2] as string };
 }
 
-function repositoryFromRemote(root: string): RepositoryRef | undefined {
+/** The hosts a GitHub remote may name: github.com, and the server GITHUB_SERVER_URL/GITHUB_API_URL name (GHES). */
+function githubHosts(): Set<string> {
+  const hosts = new Set(["github.com", "www.github.com", "ssh.github.com"]);
+  for (const value of [process.env.GITHUB_SERVER_URL, process.env.GITHUB_API_URL]) {
+    try {
+      if (value) hosts.add(new URL(value).hostname.replace(/^api\./, ""));
+    } catch {
+      // not a URL: no host to add
+    }
+  }
+  return hosts;
+}
+
+/** The host of a git remote URL (https://host/…, ssh://git@host/…, git@host:…), or undefined for a path. */
+function remoteHost(url: string): string | undefined {
+  const scp = /^[\w.-]+@([^:/]+):/.exec(url);
+  if (scp) return scp[1];
   try {
-    const url = execFileSync("git", ["-C", root, "remote", "get-url", "origin"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-    const match = REMOTE.exec(url);
-    return match ? { owner: match[1] as string, repo: match[2] as string } : undefined;
+    const parsed = new URL(url);
+    return parsed.protocol === "file:" ? undefined : parsed.hostname;
   } catch {
     return undefined;
   }
+}
+
+function repositoryFromRemote(root: string): RepositoryRef | undefined {
+  let url: string;
+  try {
+    url = execFileSync("git", ["-C", root, "remote", "get-url", "origin"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return undefined;
+  }
+  const host = remoteHost(url);
+  const match = REMOTE.exec(url);
+  if (!host || !githubHosts().has(host) || !match) {
+    throw new UsageError(`origin is ${url}, not a GitHub repository`, {
+      hint: "pass --repo OWNER/NAME or set GITHUB_REPOSITORY",
+    });
+  }
+  return { owner: match[1] as string, repo: match[2] as string };
 }
 
 export function resolveRepository(root: string, given?: string): RepositoryRef {
@@ -39,8 +71,8 @@ export function resolveRepository(root: string, given?: string): RepositoryRef {
   if (fromEnv) return parseRepository(fromEnv);
   const fromRemote = repositoryFromRemote(root);
   if (fromRemote) return fromRemote;
-  throw new UsageError("cannot tell which GitHub repository this is", {
-    hint: "pass --repo owner/name or set GITHUB_REPOSITORY",
+  throw new UsageError("cannot tell which GitHub repository this is: there is no origin remote", {
+    hint: "pass --repo OWNER/NAME, set GITHUB_REPOSITORY, or add the GitHub repository as origin",
   });
 }
 

@@ -14,6 +14,7 @@
  */
 import { PinlineError, UsageError } from "../core/errors.js";
 import type { PinlineOctokit } from "../github/create-octokit.js";
+import { describeGitHubError } from "../github/describe-github-error.js";
 import type { RepositoryRef } from "../github/forge.js";
 import { deploySecrets, type PinSummary } from "../init/render-workflows.js";
 
@@ -91,17 +92,25 @@ function isStatus(error: unknown, status: number): boolean {
   return (error as { status?: number })?.status === status;
 }
 
-/** Refusals with what to do: a token that may not administer the repository above all. */
+/**
+ * Refusals with what to do. A 403 that is no rate limit is a token that may not administer the
+ * repository; the rest (a repository not found, bad credentials, the network) are said as
+ * every verb says them.
+ */
 function refusal(error: unknown, what: string): PinlineError {
   const status = (error as { status?: number })?.status;
   const message = (error as { message?: string })?.message ?? String(error);
-  if (status === 403 || status === 404) {
+  const limited = /rate limit/i.test(message);
+  if (status === 403 && !limited) {
     return new UsageError(`GitHub refused to ${what} (${status} ${message.split("\n")[0]})`, {
       hint: "setup needs a repository admin's token (GITHUB_TOKEN or GH_TOKEN): a fine-grained token or App with Administration, Environments, Pages, Secrets and Variables access",
       cause: error,
     });
   }
-  return new PinlineError(`could not ${what}: ${message.split("\n")[0]}`, { cause: error });
+  return (
+    describeGitHubError(error) ??
+    new PinlineError(`could not ${what}: ${message.split("\n")[0]}`, { cause: error })
+  );
 }
 
 async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
