@@ -16,8 +16,8 @@ import { createOctokit } from "../src/github/create-octokit.js";
 import { OctokitForge } from "../src/github/octokit-forge.js";
 import { TEAMS_THEME_COLOR } from "../src/notify/chat-webhooks.js";
 import { deployMarker } from "../src/notify/deploy-comment.js";
-import { buildDeployReport } from "../src/notify/deploy-report-fixture.js";
 import { notifyDeploy } from "../src/notify/notify-deploy.js";
+import { buildDeployReport } from "./harness/deploy-report-fixture.js";
 import { copyExample, removeCopies, repoRoot } from "./harness/example-repo.js";
 import { type GitHubSimulator, startGitHubSimulator } from "./harness/github-simulator.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { period } from "./gates/gate-fixture.js";
+import { period } from "../../test/harness/gate-input-fixture.js";
 import { heldVersions, isRetried, retriedVersions, revertHolding } from "./revert-hold.js";
 
 const t = (day: number) => new Date(Date.UTC(2024, 2, day));

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { buildDeployReport, RUN_URL } from "../../test/harness/deploy-report-fixture.js";
 import { UsageError } from "../core/errors.js";
 import {
   postWebhook,
@@ -9,7 +10,6 @@ import {
   teamsMessage,
   WebhookError,
 } from "./chat-webhooks.js";
-import { buildDeployReport, RUN_URL } from "./deploy-report-fixture.js";
 
 describe("slackMessage", () => {
   it("is Block Kit: a header, the facts as fields, a context with the run link", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { buildDeployReport, RUN_URL } from "../../test/harness/deploy-report-fixture.js";
 import type { CommentInfo } from "../github/forge.js";
 import {
   type CommentForge,
@@ -7,7 +8,6 @@ import {
   renderDeployComment,
   upsertDeployComment,
 } from "./deploy-comment.js";
-import { buildDeployReport, RUN_URL } from "./deploy-report-fixture.js";
 
 /** The forge's comment methods over a list, recording the writes. */
 function commentStore(initial: CommentInfo[] = []) {

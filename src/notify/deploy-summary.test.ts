@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { buildDeployReport, DEPLOY_START, RUN_URL } from "./deploy-report-fixture.js";
+import {
+  buildDeployReport,
+  DEPLOY_START,
+  RUN_URL,
+} from "../../test/harness/deploy-report-fixture.js";
 import {
   deployTitle,
   formatElapsed,

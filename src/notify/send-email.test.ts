@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { buildDeployReport, RUN_URL } from "../../test/harness/deploy-report-fixture.js";
 import { PinlineError, UsageError } from "../core/errors.js";
-import { buildDeployReport, RUN_URL } from "./deploy-report-fixture.js";
 import { renderUpdateEmail, sendUpdateEmail } from "./send-email.js";
 
 describe("renderUpdateEmail", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { evaluateApprovals } from "./approvals.js";
 import {
   buildRuleInput,
   HEAD_SHA,
@@ -8,7 +7,8 @@ import {
   productionPolicy,
   review,
   reviewFacts,
-} from "./gate-fixture.js";
+} from "../../../test/harness/gate-input-fixture.js";
+import { evaluateApprovals } from "./approvals.js";
 import type { GateInput, GateStatus, ReviewFacts } from "./gate-input.js";
 
 interface Case {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
+import {
+  buildRuleInput,
+  hoursBefore,
+  period,
+  productionPolicy,
+} from "../../../test/harness/gate-input-fixture.js";
 import { evaluateBlockedVersions } from "./blocked-versions.js";
-import { buildRuleInput, hoursBefore, period, productionPolicy } from "./gate-fixture.js";
 import type { GateInput, GateStatus } from "./gate-input.js";
 
 interface Case {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { buildRuleInput, productionPolicy } from "../../../test/harness/gate-input-fixture.js";
 import { evaluateChannel } from "./channel.js";
-import { buildRuleInput, productionPolicy } from "./gate-fixture.js";
 import type { GateInput, GateStatus, NamedPolicy } from "./gate-input.js";
 
 /** A second policy for production that says nothing about channels. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { buildRuleInput } from "../../../test/harness/gate-input-fixture.js";
 import { evaluateCompatibility } from "./compatibility.js";
-import { buildRuleInput } from "./gate-fixture.js";
 import type { GateInput, GateStatus } from "./gate-input.js";
 
 interface Case {

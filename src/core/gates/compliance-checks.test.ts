@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { evaluateComplianceChecks } from "./compliance-checks.js";
 import {
   buildGateInput,
   buildRuleInput,
   productionPolicy,
   RELEASE_COMMIT,
-} from "./gate-fixture.js";
+} from "../../../test/harness/gate-input-fixture.js";
+import { evaluateComplianceChecks } from "./compliance-checks.js";
 import type { ComplianceFacts, GateInput, GateStatus } from "./gate-input.js";
 
 type Run = ComplianceFacts["runs"][number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { productionPolicy, review, reviewFacts } from "../../../test/harness/gate-input-fixture.js";
 import { evaluateConfiguration } from "./configuration.js";
-import { productionPolicy, review, reviewFacts } from "./gate-fixture.js";
 import type { NamedPolicy } from "./gate-input.js";
 
 const preProduction: NamedPolicy = {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
+import {
+  buildGateInput,
+  period,
+  productionPolicy,
+} from "../../../test/harness/gate-input-fixture.js";
 import { DEFAULT_KEEP_VERSIONS, describeChange } from "./describe-change.js";
-import { buildGateInput, period, productionPolicy } from "./gate-fixture.js";
 import type { GateInput, PinPeriod } from "./gate-input.js";
 import type { ChangeKind } from "./gate-rule.js";
 

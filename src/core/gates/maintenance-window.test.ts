@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildRuleInput, hoursBefore, period, productionPolicy } from "./gate-fixture.js";
+import {
+  buildRuleInput,
+  hoursBefore,
+  period,
+  productionPolicy,
+} from "../../../test/harness/gate-input-fixture.js";
 import type { GateInput, GateStatus } from "./gate-input.js";
 import { evaluateWindow } from "./maintenance-window.js";
 

@@ -7,7 +7,7 @@ import {
   productionPolicy,
   review,
   reviewFacts,
-} from "./gate-fixture.js";
+} from "../../../test/harness/gate-input-fixture.js";
 import type { GateInput, GateStatus, GateVerdict, NamedPolicy } from "./gate-input.js";
 import { clearsAt, evaluateGate, GATE_RULES, NO_POLICY, overallStatus } from "./registry.js";
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { buildGateInput, buildRuleInput, productionPolicy } from "./gate-fixture.js";
+import {
+  buildGateInput,
+  buildRuleInput,
+  productionPolicy,
+} from "../../../test/harness/gate-input-fixture.js";
 import type { GateInput, GateStatus } from "./gate-input.js";
 import { evaluateSignatures } from "./signatures.js";
 

@@ -7,7 +7,7 @@ import {
   period,
   pinHistory,
   productionPolicy,
-} from "./gate-fixture.js";
+} from "../../../test/harness/gate-input-fixture.js";
 import type { GateInput, GateStatus, PinPeriod } from "./gate-input.js";
 import { evaluateSoak } from "./soak.js";
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildRuleInput, hoursBefore, period, pinHistory } from "./gate-fixture.js";
+import {
+  buildRuleInput,
+  hoursBefore,
+  period,
+  pinHistory,
+} from "../../../test/harness/gate-input-fixture.js";
 import type { GateInput, GateStatus } from "./gate-input.js";
 import { evaluateStageOrder } from "./stage-order.js";
 

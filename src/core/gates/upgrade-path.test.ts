@@ -5,7 +5,7 @@ import {
   period,
   productionPolicy,
   releaseFacts,
-} from "./gate-fixture.js";
+} from "../../../test/harness/gate-input-fixture.js";
 import type { GateInput, GateStatus, PinPeriod, ReleaseFacts } from "./gate-input.js";
 import { evaluateUpgradePath } from "./upgrade-path.js";
 

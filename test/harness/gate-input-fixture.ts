@@ -5,8 +5,8 @@
  * it gets without touching other tests. Shapes follow policies/*.yaml, environments/*.yaml
  * and releases/*\/release.yaml; the data is written here so the tests stay pure.
  */
-import type { Policy, RolloutStage } from "../schema-types.js";
-import { describeChange } from "./describe-change.js";
+
+import { describeChange } from "../../src/core/gates/describe-change.js";
 import type {
   DeploymentRecord,
   DeploymentState,
@@ -17,8 +17,9 @@ import type {
   Review,
   ReviewFacts,
   ReviewState,
-} from "./gate-input.js";
-import type { RuleInput } from "./gate-rule.js";
+} from "../../src/core/gates/gate-input.js";
+import type { RuleInput } from "../../src/core/gates/gate-rule.js";
+import type { Policy, RolloutStage } from "../../src/core/schema-types.js";
 
 /** Saturday 2024-03-16 03:00 UTC: inside production's Saturday/Sunday 02:00–06:00 UTC window. */
 export const NOW = new Date("2024-03-16T03:00:00Z");

@@ -11,7 +11,7 @@ import type {
   HealthMeasurement,
   StepName,
   StepRecord,
-} from "../deploy/deploy-report.js";
+} from "../../src/deploy/deploy-report.js";
 
 export const DEPLOY_START = new Date("2024-03-16T03:00:00Z");
 
